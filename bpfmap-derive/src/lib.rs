@@ -1,0 +1,26 @@
+//! The macros of [bpfmap](https://docs.rs/bpfmap): `#[bpf_map]` and `#[derive(Pod)]`.
+//!
+//! Use them through the `bpfmap` crate; the generated code names `::bpfmap::__private`.
+
+mod ast;
+mod attr;
+mod errors;
+mod expand;
+mod pod;
+mod suggest;
+mod valid;
+
+use proc_macro::TokenStream;
+
+/// Declares a BPF map: see `bpfmap::bpf_map` for the attribute's keys and rules.
+#[proc_macro_attribute]
+pub fn bpf_map(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::bpf_map(args.into(), item.into()).into()
+}
+
+/// Implements `bpfmap::Pod` for a `#[repr(C)]` struct whose fields are all `Pod`, proving at
+/// compile time that it has no padding.
+#[proc_macro_derive(Pod)]
+pub fn derive_pod(input: TokenStream) -> TokenStream {
+    pod::derive(input.into()).into()
+}

@@ -1,0 +1,100 @@
+//! `#[derive(Pod)]`: proves a struct is plain bytes.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput};
+
+pub(crate) fn derive(input: TokenStream) -> TokenStream {
+    let input = match syn::parse2::<DeriveInput>(input) {
+        Ok(input) => input,
+        Err(e) => return e.to_compile_error(),
+    };
+    match expand(&input) {
+        Ok(tokens) => tokens,
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let ident = &input.ident;
+    let fields = match &input.data {
+        Data::Struct(data) => &data.fields,
+        Data::Enum(e) => {
+            return Err(syn::Error::new(
+                e.enum_token.span,
+                "an enum cannot be `Pod`: the kernel may write any bit pattern, and most are not valid variants; use an integer field",
+            ));
+        }
+        Data::Union(u) => {
+            return Err(syn::Error::new(
+                u.union_token.span,
+                "a union cannot derive `Pod`: its fields may leave bytes uninitialized; implement `Pod` by hand if every field covers every byte",
+            ));
+        }
+    };
+    if !input.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            input.generics.span(),
+            "a generic struct cannot derive `Pod`: its padding depends on the type arguments and cannot be checked once for all",
+        ));
+    }
+    check_repr(input)?;
+    if fields.is_empty() {
+        return Err(syn::Error::new(
+            ident.span(),
+            "a struct without fields cannot be `Pod`: BPF maps refuse zero-sized keys and values",
+        ));
+    }
+    let tys: Vec<_> = fields.iter().map(|f| &f.ty).collect();
+    let field_checks = tys.iter().map(|ty| {
+        quote_spanned! {ty.span()=>
+            const _: fn() = || {
+                fn field_is_pod<T: ::bpfmap::__private::Pod>() {}
+                field_is_pod::<#ty>();
+            };
+        }
+    });
+    let sum = quote!(0 #(+ ::core::mem::size_of::<#tys>())*);
+    // Spanned on the struct's name, so that a padded struct is blamed there.
+    let no_padding = quote_spanned! {ident.span()=>
+        (): ::bpfmap::__private::NoPadding<#ident, { ::core::mem::size_of::<#ident>() - (#sum) }>
+    };
+    Ok(quote! {
+        // SAFETY: every field is `Pod` (checked below) and the struct's size is the sum of its
+        // fields' sizes (the where clause), so it has no padding and no invalid bit patterns.
+        #[automatically_derived]
+        unsafe impl ::bpfmap::__private::Pod for #ident where #no_padding {}
+
+        const _: () = {
+            #(#field_checks)*
+        };
+    })
+}
+
+/// The layout must be fixed: `repr(C)` (or `transparent`), as the BPF program's C struct is.
+fn check_repr(input: &DeriveInput) -> syn::Result<()> {
+    let mut fixed = false;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("repr")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("C") || meta.path.is_ident("transparent") {
+                fixed = true;
+            }
+            if meta.input.peek(syn::token::Paren) {
+                let _content;
+                syn::parenthesized!(_content in meta.input);
+            }
+            Ok(())
+        })?;
+    }
+    if fixed {
+        return Ok(());
+    }
+    Err(syn::Error::new(
+        input.ident.span(),
+        format!(
+            "`{}` needs `#[repr(C)]` to derive `Pod`: Rust may reorder the fields of other structs, so their layout would not match the BPF program's C struct",
+            input.ident
+        ),
+    ))
+}

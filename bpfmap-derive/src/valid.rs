@@ -1,0 +1,339 @@
+//! Checking the attribute against the rule book, one token at a time, into a `Model`.
+//!
+//! Everything here calls `bpfmap_runtime::rules`: the macro has no rule of its own. What the
+//! tokens cannot show (the sizes of the key and value types, `const` expressions) is checked by
+//! the `const` evaluation `expand` emits, with the same rules.
+
+use bpfmap_runtime::rules::{
+    self, Creation, EntriesRule, HostLimits, MapFlags, MapName, MapType, RuleError, SizeRule, TypeRules,
+};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::Path;
+
+use crate::ast::{Field, MapStruct};
+use crate::attr::{MapAttr, Number, Sp};
+use crate::errors::Errors;
+use crate::suggest::closest;
+
+/// A number for the definition: the value when the macro knows it, and its tokens.
+pub(crate) struct Value {
+    pub known: Option<u64>,
+    pub tokens: TokenStream,
+    pub span: Span,
+}
+
+/// What the expansion needs, resolved from the attribute and the struct.
+pub(crate) struct Model<'a> {
+    pub krate: Path,
+    pub st: MapStruct<'a>,
+    pub rules: Option<&'static TypeRules>,
+    pub type_span: Span,
+    pub max_entries: Value,
+    pub flags: Sp<MapFlags>,
+    pub name: Sp<String>,
+    pub numa_node: Option<Value>,
+    pub map_extra: Option<Value>,
+    pub inner: Option<Path>,
+    pub pinned: bool,
+}
+
+impl<'a> Model<'a> {
+    pub fn new(attr: MapAttr, st: MapStruct<'a>, errors: &mut Errors) -> Model<'a> {
+        let call_site = Span::call_site();
+        let krate = attr.krate.unwrap_or_else(|| syn::parse_quote!(::bpfmap));
+        let type_span = attr.map_type.as_ref().map_or(call_site, |t| t.span);
+        let rules = resolve_type(attr.map_type.as_ref(), errors);
+
+        let flags_span = attr.flags.as_ref().map_or(call_site, |f| f.span);
+        let mut flags = resolve_flags(attr.flags.as_ref(), rules, errors);
+        let numa_node = attr.numa_node.map(value);
+        if let (Some(node), Some(r)) = (&numa_node, rules)
+            && !flags.contains(MapFlags::NUMA_NODE)
+            && let Err(e) = rules::check_flag(r, MapFlags::NUMA_NODE)
+        {
+            errors.push(syn::Error::new(node.span, format!("`numa_node` cannot be set: {e}")));
+        }
+        if numa_node.is_some() {
+            flags |= MapFlags::NUMA_NODE;
+        }
+
+        let max_entries = match attr.max_entries.map(value) {
+            Some(v) => v,
+            None => default_max_entries(rules, st.span(), errors),
+        };
+        let map_extra = attr.map_extra.map(value);
+        if let Some(r) = rules {
+            let host = HostLimits::ASSUMED;
+            if let Some(n) = max_entries.known {
+                // A perf_event_array's 0 means "one per CPU": check what it resolves to.
+                let n = if r.map_type == MapType::PERF_EVENT_ARRAY && n == 0 { 1 } else { n as u32 };
+                if let Err(e) = rules::check_max_entries(r, n, flags, &host) {
+                    errors.push(syn::Error::new(max_entries.span, e.to_string()));
+                }
+            }
+            let extra = map_extra.as_ref().map_or(Some(0), |v| v.known);
+            if let Some(extra) = extra {
+                let n = max_entries.known.unwrap_or(1) as u32;
+                if let Err(e) = rules::check_map_extra(r, extra, n, &host) {
+                    let span = map_extra.as_ref().map_or(call_site, |v| v.span);
+                    errors.push(syn::Error::new(span, e.to_string()));
+                }
+            }
+            check_fields(r, &st, errors);
+        }
+
+        let name = resolve_name(attr.name, &st, errors);
+        let pinned = match attr.pin {
+            None => false,
+            Some(pin) if pin.value == "by_name" => true,
+            Some(pin) => {
+                errors.push(syn::Error::new(
+                    pin.span,
+                    format!("unknown pinning `{}`; expected `pin = \"by_name\"` (the map is pinned at <pin root>/<name>)", pin.value),
+                ));
+                false
+            }
+        };
+        if let Some(r) = rules {
+            check_inner(r, attr.inner.as_ref(), &st, errors);
+        }
+        Model {
+            krate,
+            st,
+            rules,
+            type_span,
+            max_entries,
+            flags: Sp { value: flags, span: flags_span },
+            name,
+            numa_node,
+            map_extra,
+            inner: attr.inner,
+            pinned,
+        }
+    }
+}
+
+fn value(n: Sp<Number>) -> Value {
+    match n.value {
+        Number::Lit(v) => Value {
+            known: Some(v),
+            tokens: proc_macro2::Literal::u64_unsuffixed(v).into_token_stream(),
+            span: n.span,
+        },
+        Number::Expr(e) => Value { known: None, tokens: quote!((#e)), span: n.span },
+    }
+}
+
+fn resolve_type(map_type: Option<&Sp<String>>, errors: &mut Errors) -> Option<&'static TypeRules> {
+    let Some(given) = map_type else {
+        errors.push(syn::Error::new(
+            Span::call_site(),
+            "missing `type`: every map has one, e.g. #[bpf_map(type = \"hash\", max_entries = 1024)]",
+        ));
+        return None;
+    };
+    let Some(rules) = MapType::from_name(&given.value).and_then(MapType::rules) else {
+        let names: Vec<&str> = MapType::all().filter_map(MapType::name).collect();
+        let hint = match closest(&given.value, names.iter().copied()) {
+            Some(name) => format!("did you mean `{name}`?"),
+            None => format!("expected one of: {}", names.join(", ")),
+        };
+        errors.push(syn::Error::new(given.span, format!("unknown map type `{}`; {hint}", given.value)));
+        return None;
+    };
+    if let Err(e) = rules::check_standalone(rules) {
+        errors.push(syn::Error::new(given.span, e.to_string()));
+    }
+    Some(rules)
+}
+
+fn resolve_flags(
+    given: Option<&Sp<Vec<String>>>,
+    rules: Option<&TypeRules>,
+    errors: &mut Errors,
+) -> MapFlags {
+    let mut flags = MapFlags::EMPTY;
+    let Some(given) = given else {
+        if let Some(r) = rules
+            && let Err(e) = rules::check_flag_set(r, flags)
+        {
+            errors.push(syn::Error::new(Span::call_site(), e.to_string()));
+        }
+        return flags;
+    };
+    let mut ok = true;
+    for name in &given.value {
+        let err = |msg: String| syn::Error::new(given.span, msg);
+        if name.is_empty() {
+            errors.push(err(
+                "empty flag name in `flags`: write names joined with `|`, e.g. \"no_prealloc | rdonly_prog\""
+                    .into(),
+            ));
+            ok = false;
+            continue;
+        }
+        let Some(flag) = MapFlags::from_name(name) else {
+            let names = MapFlags::all().iter().map(|f| f.name);
+            let hint = match closest(name, names.clone()) {
+                Some(n) => format!("did you mean `{n}`?"),
+                None => format!("expected one of: {}", names.collect::<Vec<_>>().join(", ")),
+            };
+            errors.push(err(format!("unknown flag `{name}`; {hint}")));
+            ok = false;
+            continue;
+        };
+        if flags.contains(flag) {
+            errors.push(err(format!("flag `{name}` is listed more than once")));
+            continue;
+        }
+        flags |= flag;
+        if let Some(r) = rules
+            && let Err(e) = rules::check_flag(r, flag)
+        {
+            errors.push(err(e.to_string()));
+            ok = false;
+        }
+    }
+    if ok
+        && let Some(r) = rules
+        && let Err(e) = rules::check_flag_set(r, flags)
+    {
+        errors.push(syn::Error::new(given.span, e.to_string()));
+    }
+    flags
+}
+
+/// `max_entries` may be left out only where it has one meaning.
+fn default_max_entries(rules: Option<&TypeRules>, span: Span, errors: &mut Errors) -> Value {
+    let zero = Value { known: Some(0), tokens: quote!(0), span };
+    let Some(r) = rules else { return zero };
+    match r.max_entries {
+        // Storage maps have no capacity.
+        EntriesRule::Range { min: 0, max: 0, .. } => zero,
+        EntriesRule::Exactly { n, .. } => Value { known: Some(n.into()), tokens: quote!(#n), span },
+        // One entry per possible CPU, resolved at load time.
+        _ if r.map_type == MapType::PERF_EVENT_ARRAY => zero,
+        rule => {
+            errors.push(syn::Error::new(
+                Span::call_site(),
+                format!(
+                    "missing `max_entries`: {}, e.g. #[bpf_map(type = \"{}\", max_entries = {})]",
+                    rule.why(),
+                    r.name,
+                    example_entries(r)
+                ),
+            ));
+            zero
+        }
+    }
+}
+
+fn example_entries(r: &TypeRules) -> u32 {
+    match r.max_entries {
+        EntriesRule::RingSize { .. } => 65536,
+        EntriesRule::Cpus { .. } => 64,
+        _ => 1024,
+    }
+}
+
+/// `key` and `value` fields: present exactly when the type has a key and a value.
+fn check_fields(r: &TypeRules, st: &MapStruct<'_>, errors: &mut Errors) {
+    check_field("key", &r.key, st.key.as_ref(), r, st, errors);
+    check_field("value", &r.value, st.value.as_ref(), r, st, errors);
+}
+
+fn check_field(
+    what: &str,
+    rule: &SizeRule,
+    field: Option<&Field<'_>>,
+    r: &TypeRules,
+    st: &MapStruct<'_>,
+    errors: &mut Errors,
+) {
+    match (rule.is_zero(), field) {
+        (true, Some(field)) => errors.push(syn::Error::new(
+            field.name.span(),
+            format!("`{}` maps have no {what}: remove the `{what}` field", r.name),
+        )),
+        (false, None) => errors.push(syn::Error::new(
+            st.span(),
+            format!("`{}` maps need a `{what}` field: {}", r.name, rule.why()),
+        )),
+        _ => {}
+    }
+}
+
+fn resolve_name(given: Option<Sp<String>>, st: &MapStruct<'_>, errors: &mut Errors) -> Sp<String> {
+    match given {
+        Some(name) => {
+            if let Err(e) = rules::check_name(&MapName::new(&name.value)) {
+                errors.push(syn::Error::new(name.span, e.to_string()));
+            }
+            name
+        }
+        None => {
+            let name = snake_case(&st.ident.to_string());
+            if let Err(e) = rules::check_name(&MapName::new(&name)) {
+                let why = match e {
+                    RuleError::NameTooLong { .. } => "is too long",
+                    _ => "is not a valid map name",
+                };
+                errors.push(syn::Error::new(
+                    st.span(),
+                    format!("the default name `{name}` (the struct's name in snake_case) {why}: {e}; set `name = \"...\"` in #[bpf_map]"),
+                ));
+            }
+            Sp { value: name, span: st.span() }
+        }
+    }
+}
+
+/// `FlowStats` → `flow_stats`, `HTTPRequests` → `http_requests`.
+pub(crate) fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if i > 0 && chars[i - 1] != '_' && (prev_lower || (next_lower && chars[i - 1].is_uppercase())) {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn check_inner(r: &TypeRules, inner: Option<&Path>, st: &MapStruct<'_>, errors: &mut Errors) {
+    let map_of_maps = matches!(r.creation, Creation::NeedsInner);
+    match inner {
+        None if map_of_maps => errors.push(syn::Error::new(
+            st.span(),
+            format!("{}; e.g. #[bpf_map(type = \"{}\", max_entries = 8, inner = Template)] with `Template` another #[bpf_map] struct", RuleError::InnerMissing { map_type: r.map_type }, r.name),
+        )),
+        Some(path) if !map_of_maps => errors.push(syn::Error::new_spanned(
+            path,
+            RuleError::InnerUnexpected { map_type: r.map_type }.to_string(),
+        )),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snake_case;
+
+    #[test]
+    fn snake_case_names() {
+        assert_eq!(snake_case("Flows"), "flows");
+        assert_eq!(snake_case("FlowStats"), "flow_stats");
+        assert_eq!(snake_case("HTTPRequests"), "http_requests");
+        assert_eq!(snake_case("Ipv4Routes"), "ipv4_routes");
+        assert_eq!(snake_case("already_snake"), "already_snake");
+        assert_eq!(snake_case("A"), "a");
+    }
+}

@@ -1,0 +1,359 @@
+//! `Error`: everything that can go wrong, each saying which map, what happened and what to do.
+
+use core::fmt;
+
+use crate::registry::Declaration;
+use crate::rules::{MapDef, MapType, Privilege, RuleError};
+use crate::{Errno, KernelVersion};
+
+/// The map an error is about: its name, and where it was declared if it was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapLabel {
+    /// The map's name.
+    pub name: String,
+    /// The map's type.
+    pub map_type: MapType,
+    /// The `#[bpf_map]` declaration, if the map was declared.
+    pub declared: Option<Location>,
+}
+
+/// Where a map was declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The struct's name.
+    pub rust_name: &'static str,
+    /// The source file.
+    pub file: &'static str,
+    /// The line of the struct.
+    pub line: u32,
+}
+
+impl MapLabel {
+    pub(crate) fn of(def: &MapDef, decl: Option<&Declaration>) -> MapLabel {
+        MapLabel {
+            name: def.name.to_string(),
+            map_type: def.map_type,
+            declared: decl.map(Declaration::location),
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` at {}:{}", self.rust_name, self.file, self.line)
+    }
+}
+
+/// `map `flows` (hash, declared as `Flows` at src/main.rs:12)`.
+impl fmt::Display for MapLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&*self.name, &self.declared) {
+            ("", None) => write!(f, "unnamed {} map", self.map_type),
+            ("", Some(at)) => write!(f, "unnamed {} map (declared as {at})", self.map_type),
+            (name, None) => write!(f, "map `{name}` ({})", self.map_type),
+            (name, Some(at)) => write!(f, "map `{name}` ({}, declared as {at})", self.map_type),
+        }
+    }
+}
+
+/// An operation on a created map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Op {
+    /// `BPF_MAP_LOOKUP_ELEM`.
+    Lookup,
+    /// `BPF_MAP_UPDATE_ELEM`.
+    Update,
+    /// `BPF_MAP_DELETE_ELEM`.
+    Delete,
+    /// `BPF_MAP_GET_NEXT_KEY`.
+    NextKey,
+    /// `BPF_OBJ_GET_INFO_BY_FD`.
+    Info,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Op::Lookup => "look up an element of",
+            Op::Update => "update an element of",
+            Op::Delete => "delete an element of",
+            Op::NextKey => "iterate",
+            Op::Info => "read the info of",
+        })
+    }
+}
+
+/// Why the kernel refused to create a map that passed the rule book.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Cause {
+    /// `EPERM`: the process lacks a capability, or unprivileged BPF is off.
+    Privilege {
+        /// The capability the type needs.
+        needs: Privilege,
+        /// Whether this process has `CAP_BPF` (or `CAP_SYS_ADMIN`), if `/proc/self/status` says.
+        has_cap_bpf: Option<bool>,
+        /// `kernel.unprivileged_bpf_disabled`, if readable.
+        unprivileged_bpf_disabled: Option<u32>,
+    },
+    /// `ENOMEM`: the kernel could not allocate the map.
+    Memory {
+        /// `RLIMIT_MEMLOCK` (bytes; `None` for unlimited), which kernels before 5.11 charge.
+        memlock_limit: Option<u64>,
+    },
+    /// `EINVAL` for a definition the rule book accepts: the kernel probably lacks the type or
+    /// a flag.
+    Unsupported {
+        /// The newest type or flag of the definition.
+        feature: String,
+        /// The release that added it.
+        since: KernelVersion,
+    },
+    /// `E2BIG` for a definition the rule book accepts: a limit of this kernel's build.
+    TooBig,
+    /// Any other errno.
+    Other,
+}
+
+/// Everything that can go wrong in bpfmap.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A map definition breaks a rule of `BPF_MAP_CREATE`; found before the syscall.
+    Invalid {
+        /// The map.
+        map: MapLabel,
+        /// The rule it breaks.
+        rule: RuleError,
+    },
+    /// `BPF_MAP_CREATE` failed.
+    Create {
+        /// The map.
+        map: MapLabel,
+        /// The kernel's errno.
+        errno: Errno,
+        /// The likely cause.
+        cause: Cause,
+    },
+    /// An operation on a created map failed.
+    Map {
+        /// The operation.
+        op: Op,
+        /// The map.
+        map: MapLabel,
+        /// The kernel's errno.
+        errno: Errno,
+    },
+    /// Two declared maps have the same kernel name.
+    DuplicateName {
+        /// The name.
+        name: String,
+        /// The first declaration.
+        first: Location,
+        /// The second declaration.
+        second: Location,
+    },
+    /// A map does not have the shape a typed handle needs.
+    Mismatch {
+        /// The map.
+        map: MapLabel,
+        /// What differs, in words.
+        what: String,
+    },
+    /// Iteration stopped because the map changed under it more than its size allows.
+    IterationAborted {
+        /// The map.
+        map: MapLabel,
+        /// The keys visited before stopping.
+        visited: u64,
+    },
+    /// A declared map is not among the loaded maps.
+    NotLoaded {
+        /// The struct's name.
+        rust_name: &'static str,
+    },
+}
+
+impl Error {
+    /// The kernel's errno, for errors that come from a syscall or that the kernel would give.
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            Error::Invalid { rule, .. } => Some(rule.errno()),
+            Error::Create { errno, .. } | Error::Map { errno, .. } => Some(*errno),
+            _ => None,
+        }
+    }
+
+    /// The map the error is about.
+    pub fn map(&self) -> Option<&MapLabel> {
+        match self {
+            Error::Invalid { map, .. }
+            | Error::Create { map, .. }
+            | Error::Map { map, .. }
+            | Error::Mismatch { map, .. }
+            | Error::IterationAborted { map, .. } => Some(map),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn create(def: &MapDef, decl: Option<&Declaration>, errno: Errno) -> Error {
+        Error::Create { map: MapLabel::of(def, decl), errno, cause: Cause::explain(def, errno) }
+    }
+}
+
+impl Cause {
+    /// The likely cause of `errno` from `BPF_MAP_CREATE` for a definition that passed the rules.
+    pub(crate) fn explain(def: &MapDef, errno: Errno) -> Cause {
+        match errno {
+            Errno::EPERM => Cause::Privilege {
+                needs: def.map_type.rules().map_or(Privilege::Bpf, |r| r.privilege),
+                has_cap_bpf: has_cap_bpf(),
+                unprivileged_bpf_disabled: read_u32("/proc/sys/kernel/unprivileged_bpf_disabled"),
+            },
+            Errno::ENOMEM => Cause::Memory { memlock_limit: memlock_limit() },
+            Errno::EINVAL => newest_feature(def)
+                .map_or(Cause::Other, |(feature, since)| Cause::Unsupported { feature, since }),
+            Errno::E2BIG => Cause::TooBig,
+            _ => Cause::Other,
+        }
+    }
+}
+
+/// The newest type or flag a definition uses, which an older kernel would refuse with EINVAL.
+fn newest_feature(def: &MapDef) -> Option<(String, KernelVersion)> {
+    let rules = def.map_type.rules()?;
+    let mut newest = (format!("map type `{}`", rules.name), rules.since);
+    for flag in def.flags.iter() {
+        if let Some(info) = flag.info()
+            && info.since > newest.1
+        {
+            newest = (format!("flag `{}`", info.name), info.since);
+        }
+    }
+    Some(newest)
+}
+
+fn read_u32(path: &str) -> Option<u32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Whether the effective capabilities include CAP_BPF (39) or CAP_SYS_ADMIN (21).
+fn has_cap_bpf() -> Option<bool> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?.trim();
+    let caps = u64::from_str_radix(hex, 16).ok()?;
+    Some(caps & (1 << 39 | 1 << 21) != 0)
+}
+
+fn memlock_limit() -> Option<u64> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit through a valid pointer.
+    if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) } != 0
+        || limit.rlim_cur == libc::RLIM_INFINITY
+    {
+        return None;
+    }
+    Some(limit.rlim_cur)
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::Privilege { needs, has_cap_bpf, unprivileged_bpf_disabled } => {
+                match has_cap_bpf {
+                    Some(false) => f.write_str("this process lacks CAP_BPF; ")?,
+                    Some(true) if *needs == Privilege::NetAdmin => {
+                        f.write_str("this map type also needs CAP_NET_ADMIN; ")?
+                    }
+                    _ => {}
+                }
+                f.write_str(
+                    "run as root or grant CAP_BPF (and CAP_PERFMON/CAP_NET_ADMIN for some types); \
+                     see /proc/sys/kernel/unprivileged_bpf_disabled",
+                )?;
+                match unprivileged_bpf_disabled {
+                    Some(0) => f.write_str(" (0: unprivileged BPF is allowed, but not for this map type)"),
+                    Some(1) => f.write_str(" (1: unprivileged BPF is disabled until reboot)"),
+                    Some(2) => f.write_str(" (2: unprivileged BPF is disabled; an admin may set it to 0)"),
+                    Some(n) => write!(f, " ({n})"),
+                    None => Ok(()),
+                }
+            }
+            Cause::Memory { memlock_limit } => {
+                f.write_str("the kernel could not allocate the map's memory: lower max_entries or the value size, or raise the memory cgroup's limit")?;
+                match memlock_limit {
+                    Some(limit) => write!(
+                        f,
+                        "; kernels before 5.11 charge maps to RLIMIT_MEMLOCK, now {} KiB (raise it with `ulimit -l`)",
+                        limit / 1024
+                    ),
+                    None => Ok(()),
+                }
+            }
+            Cause::Unsupported { feature, since } => write!(
+                f,
+                "the definition follows every rule, so this kernel probably lacks {feature} (added in Linux {since})"
+            ),
+            Cause::TooBig => f.write_str(
+                "the definition follows every rule but exceeds a limit of this kernel's build; lower max_entries or the value size",
+            ),
+            Cause::Other => Ok(()),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Invalid { map, rule } => write!(f, "{map} is invalid: {rule}"),
+            Error::Create { map, errno, cause } => {
+                write!(f, "cannot create {map}: {errno}")?;
+                match cause {
+                    Cause::Other => Ok(()),
+                    cause => write!(f, ": {cause}"),
+                }
+            }
+            Error::Map { op, map, errno } => {
+                write!(f, "cannot {op} {map}: {errno}")?;
+                match (op, *errno) {
+                    (Op::Update, Errno::EEXIST) => f.write_str(": the key exists (Update::NoExist)"),
+                    (Op::Update, Errno::ENOENT) => f.write_str(": the key does not exist (Update::Exist)"),
+                    (Op::Update, Errno::E2BIG) => {
+                        f.write_str(": the map is full, or the index is past max_entries")
+                    }
+                    (_, Errno::EPERM) => {
+                        f.write_str(": the fd lacks permission (rdonly/wronly), or the process lacks CAP_BPF")
+                    }
+                    (_, Errno::ENOTSUPP | Errno::EOPNOTSUPP) => {
+                        f.write_str(": this map type does not support the operation")
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Error::DuplicateName { name, first, second } => write!(
+                f,
+                "two declared maps are both named `{name}`: {first} and {second}; give one of them `name = \"...\"`"
+            ),
+            Error::Mismatch { map, what } => write!(f, "{map} does not fit: {what}"),
+            Error::IterationAborted { map, visited } => write!(
+                f,
+                "iteration of {map} stopped after {visited} keys: the map changed under the iteration (entries deleted meanwhile); iterate again"
+            ),
+            Error::NotLoaded { rust_name } => write!(
+                f,
+                "`{rust_name}` is not among the loaded maps: it was declared in a crate that was not linked (name the crate, e.g. `use that_crate as _;`)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Invalid { rule, .. } => Some(rule),
+            Error::Create { errno, .. } | Error::Map { errno, .. } => Some(errno),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! `Keys`: iteration by `BPF_MAP_GET_NEXT_KEY`, bounded so it ends when entries are deleted
+//! meanwhile.
+
+use core::marker::PhantomData;
+use core::mem::MaybeUninit;
+
+use crate::error::Op;
+use crate::pod::bytes_of;
+use crate::rules::{HostLimits, MapFlags};
+use crate::sys;
+use crate::{Error, Map, Pod};
+
+/// The keys of a hash-like map, in the kernel's order.
+///
+/// When the current key is deleted by someone else, the kernel restarts from the first key,
+/// so a map that changes during iteration may yield a key twice. The iterator stops with
+/// [`Error::IterationAborted`] after more keys than the map can hold, so it always ends.
+pub struct Keys<'m, K> {
+    map: &'m Map,
+    prev: Option<K>,
+    visited: u64,
+    bound: u64,
+    done: bool,
+    _key: PhantomData<fn() -> K>,
+}
+
+impl<'m, K: Pod> Keys<'m, K> {
+    pub(crate) fn new(map: &'m Map) -> Keys<'m, K> {
+        let def = map.def();
+        let mut bound = def.max_entries as u64;
+        if def.flags.contains(MapFlags::NO_COMMON_LRU) {
+            // The kernel rounds max_entries up to a multiple of the possible CPUs.
+            bound += HostLimits::current().possible_cpus as u64;
+        }
+        Keys { map, prev: None, visited: 0, bound, done: false, _key: PhantomData }
+    }
+}
+
+impl<K: Pod> Iterator for Keys<'_, K> {
+    type Item = Result<K, Error>;
+
+    fn next(&mut self) -> Option<Result<K, Error>> {
+        if self.done {
+            return None;
+        }
+        let mut next = MaybeUninit::<K>::uninit();
+        let prev = self.prev.as_ref().map_or(core::ptr::null(), |k| bytes_of(k).as_ptr());
+        // SAFETY: `prev` is null or a whole K; `next` has room for one K, the key size
+        // (checked when the handle was made).
+        match unsafe { sys::next_key(self.map.fd(), prev, next.as_mut_ptr() as *mut u8) } {
+            Ok(true) => {
+                self.visited += 1;
+                if self.visited > self.bound {
+                    self.done = true;
+                    return Some(Err(Error::IterationAborted {
+                        map: self.map.label(),
+                        visited: self.visited - 1,
+                    }));
+                }
+                // SAFETY: the kernel wrote a whole key, and any bytes are a valid K.
+                let key = unsafe { next.assume_init() };
+                self.prev = Some(key);
+                Some(Ok(key))
+            }
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Err(errno) => {
+                self.done = true;
+                Some(Err(self.map.error(Op::NextKey, errno)))
+            }
+        }
+    }
+}

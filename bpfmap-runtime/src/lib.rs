@@ -1,0 +1,57 @@
+//! The runtime of [bpfmap](https://docs.rs/bpfmap): the rule book of `BPF_MAP_CREATE`, the
+//! `bpf(2)` syscall, the registry of maps declared with `#[bpf_map]`, and typed handles.
+//!
+//! Use it through the `bpfmap` crate, which re-exports everything here together with the
+//! `#[bpf_map]` and `#[derive(Pod)]` macros.
+
+#![deny(missing_docs, unsafe_op_in_unsafe_fn)]
+
+mod errno;
+mod error;
+pub mod family;
+mod handles;
+mod loader;
+mod map;
+mod maps;
+mod pod;
+pub mod registry;
+pub mod rules;
+mod sys;
+
+pub use errno::Errno;
+pub use error::{Cause, Error, Location, MapLabel, Op};
+pub use handles::{ArrayIter, ArrayMap, HashIter, HashMap, Keys, Update};
+pub use loader::{Loader, load};
+pub use map::{Map, MapInfo, bpf_create_map, create_map};
+pub use maps::{HandleOf, Maps};
+pub use pod::Pod;
+pub use registry::{Declaration, MapDecl, declarations};
+pub use rules::{
+    Creation, HostLimits, KernelVersion, MapDef, MapFlags, MapName, MapType, Pinning, RuleError, Subject,
+    TypeRules,
+};
+
+/// What the code `#[bpf_map]` and `#[derive(Pod)]` generate refers to. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::family;
+    pub use crate::pod::padding::NoPadding;
+    pub use crate::registry::{DECLARATIONS, Declaration, MapDecl};
+    pub use crate::rules::{MapDef, MapFlags, MapName, MapType, Pinning, Subject};
+    pub use crate::{Pod, rules};
+    pub use linkme;
+
+    /// A size in bytes as the u32 `BPF_MAP_CREATE` takes; a larger size saturates, which the
+    /// rule book then refuses.
+    pub const fn size_u32(size: usize) -> u32 {
+        if size > u32::MAX as usize { u32::MAX } else { size as u32 }
+    }
+
+    /// The rule `def` breaks that is about `subject`, in words, for a compile-time panic.
+    pub const fn violation(def: &MapDef, subject: Subject) -> Option<&'static str> {
+        match def.validate() {
+            Err(e) if e.subject() as u8 == subject as u8 => Some(e.rule()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! `Pod`: types whose every byte is data, so they can be copied to and from the kernel.
+
+/// A type that is plain bytes: no padding, no pointers, and every bit pattern a valid value.
+///
+/// BPF maps copy keys and values as raw bytes and compare keys bytewise, so a key with padding
+/// bytes (uninitialized, random) would make lookups miss, and reading a `bool` or an enum back
+/// from the kernel could produce an invalid value. Implement it with `#[derive(Pod)]`, which
+/// proves both properties at compile time for a `#[repr(C)]` struct:
+///
+/// ```
+/// use bpfmap::Pod;
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct FlowKey { saddr: u32, daddr: u32, sport: u16, dport: u16 }
+/// ```
+///
+/// A struct with padding does not compile; make the padding an explicit field instead:
+///
+/// ```compile_fail
+/// use bpfmap::Pod;
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Padded { proto: u8, addr: u32 } // 3 padding bytes after `proto`
+/// ```
+///
+/// # Safety
+/// Implementors must have no padding and no invalid bit patterns, and must not contain
+/// pointers or references.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not `Pod`, so it cannot be a BPF map key or value",
+    label = "not `Pod`",
+    note = "map keys and values are copied to the kernel as raw bytes: they must have no padding, no pointers, and accept any bit pattern",
+    note = "for a struct of integers, add `#[repr(C)]` and `#[derive(Clone, Copy, bpfmap::Pod)]`"
+)]
+pub unsafe trait Pod: Copy + 'static {}
+
+macro_rules! pod {
+    ($($t:ty),*) => { $(
+        // SAFETY: primitive integers and floats have no padding and no invalid bit patterns.
+        unsafe impl Pod for $t {}
+    )* };
+}
+
+pod!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
+
+// SAFETY: an array of padding-free elements has no padding (its stride is the element size).
+unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
+
+// SAFETY: zero bytes. It stands for the missing key or value of queue, stack, bloom filter
+// and ring buffer maps.
+unsafe impl Pod for () {}
+
+/// The bytes of a `Pod` value.
+pub(crate) fn bytes_of<T: Pod>(value: &T) -> &[u8] {
+    // SAFETY: `T: Pod` has no padding, so all `size_of::<T>()` bytes are initialized.
+    unsafe { core::slice::from_raw_parts(value as *const T as *const u8, size_of::<T>()) }
+}
+
+#[doc(hidden)]
+pub mod padding {
+    /// Proof that a type has `PAD` padding bytes; only `PAD = 0` is implemented, so the bound
+    /// `(): NoPadding<T, N>` fails with N in the message when a struct has padding.
+    #[diagnostic::on_unimplemented(
+        message = "`{T}` has padding bytes, so it cannot be `Pod`",
+        label = "`{T}` has padding",
+        note = "BPF maps copy and compare every byte of keys and values, and padding bytes are uninitialized",
+        note = "make the padding an explicit field (e.g. `_pad: [u8; N]`) or reorder the fields from largest to smallest"
+    )]
+    pub trait NoPadding<T: ?Sized, const PAD: usize> {}
+    impl<T: ?Sized> NoPadding<T, 0> for () {}
+}

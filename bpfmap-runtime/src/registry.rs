@@ -1,0 +1,81 @@
+//! The registry of declared maps: one `linkme` slice that every `#[bpf_map]` adds a
+//! [`Declaration`] to at link time.
+
+use linkme::distributed_slice;
+
+use crate::error::Location;
+use crate::{MapDef, Pod};
+
+/// A map declared with `#[bpf_map]`: its definition and where it was written.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Declaration {
+    /// The definition.
+    pub def: MapDef,
+    /// The struct's name.
+    pub rust_name: &'static str,
+    /// The struct's module.
+    pub module_path: &'static str,
+    /// The source file.
+    pub file: &'static str,
+    /// The line of the struct.
+    pub line: u32,
+    /// The column of the struct.
+    pub column: u32,
+}
+
+impl Declaration {
+    #[doc(hidden)]
+    pub const fn new(
+        def: MapDef,
+        rust_name: &'static str,
+        module_path: &'static str,
+        file: &'static str,
+        line: u32,
+        column: u32,
+    ) -> Declaration {
+        Declaration { def, rust_name, module_path, file, line, column }
+    }
+
+    /// Where it was declared.
+    pub fn location(&self) -> Location {
+        Location { rust_name: self.rust_name, file: self.file, line: self.line }
+    }
+}
+
+/// Every declared map of the program, in link order.
+#[doc(hidden)]
+#[distributed_slice]
+pub static DECLARATIONS: [Declaration];
+
+/// Every map declared with `#[bpf_map]` in this program, in declaration order (by file, then
+/// line): the order in which [`load`](crate::load) creates them.
+pub fn declarations() -> Vec<&'static Declaration> {
+    let mut all: Vec<&'static Declaration> = DECLARATIONS.iter().collect();
+    all.sort_by_key(|d| (d.file, d.line, d.column));
+    all
+}
+
+/// The position of a declaration in the registry slice (which is not declaration order).
+pub(crate) fn slot_of(decl: &'static Declaration) -> Option<usize> {
+    let start = DECLARATIONS.as_ptr() as usize;
+    let offset = (decl as *const Declaration as usize).checked_sub(start)?;
+    let slot = offset / size_of::<Declaration>();
+    (slot < DECLARATIONS.len() && core::ptr::eq(&DECLARATIONS[slot], decl)).then_some(slot)
+}
+
+/// A struct declared with `#[bpf_map]`: the marker type that names a map.
+///
+/// The attribute implements it; write `maps.get::<Flows>()` to reach the map it declares.
+pub trait MapDecl: 'static {
+    /// The key type (`()` for types without a key).
+    type Key: Pod;
+    /// The value type (`()` for types without a value).
+    type Value: Pod;
+    /// The handle family of the map type.
+    type Family: crate::family::Family;
+    /// The definition.
+    const DEF: MapDef;
+    /// Its entry in the registry.
+    fn declaration() -> &'static Declaration;
+}

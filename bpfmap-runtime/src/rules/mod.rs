@@ -1,0 +1,241 @@
+//! The rule book: every rule `BPF_MAP_CREATE` applies to a map definition, in one place.
+//!
+//! [`MapDef::validate`] is the single statement of those rules. `#[bpf_map]` runs it at compile
+//! time (on the tokens it sees, and in `const` evaluation for the sizes only types know), the
+//! runtime runs it before every `BPF_MAP_CREATE`, and `tests/differential.rs` checks it against
+//! the live kernel.
+
+mod error;
+mod flags;
+mod host;
+mod map_type;
+mod name;
+mod table;
+mod validate;
+
+use core::fmt;
+
+pub use error::{RuleError, Subject};
+pub use flags::{FlagInfo, MapFlags};
+pub use host::HostLimits;
+pub use map_type::MapType;
+pub use name::MapName;
+pub use table::{
+    Creation, EntriesRule, Family, HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE, LOCAL_STORAGE_MAX_VALUE,
+    PCPU_MIN_UNIT_SIZE, Privilege, SizeRule, TypeRules,
+};
+pub use validate::{
+    check_flag, check_flag_set, check_flags, check_inner, check_key, check_map_extra, check_max_entries,
+    check_name, check_standalone, check_type, check_value,
+};
+
+/// A mainline kernel release, `major.minor`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct KernelVersion {
+    /// The major number.
+    pub major: u8,
+    /// The minor number.
+    pub minor: u8,
+}
+
+impl KernelVersion {
+    /// `major.minor`.
+    pub const fn new(major: u8, minor: u8) -> KernelVersion {
+        KernelVersion { major, minor }
+    }
+}
+
+impl fmt::Display for KernelVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// Where a declared map is pinned in bpffs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Pinning {
+    /// Not pinned: the map lives as long as its fds.
+    #[default]
+    None,
+    /// At `<pin root>/<name>`, reused by later runs when compatible.
+    ByName,
+}
+
+/// The definition of one map: what `BPF_MAP_CREATE` needs.
+///
+/// `#[bpf_map]` builds one per declared struct (its `MapDecl::DEF`); a definition known only at
+/// run time is built with [`MapDef::new`] and the `with_*` methods and created with
+/// [`create_map`](crate::create_map).
+///
+/// ```
+/// use bpfmap::{MapDef, MapFlags, MapName, MapType};
+/// const FLOWS: MapDef = MapDef::new(MapType::HASH, 4, 8, 100)
+///     .with_flags(MapFlags::NO_PREALLOC)
+///     .with_name(MapName::new("flows"));
+/// const _: () = assert!(FLOWS.validate().is_ok());
+/// assert_eq!(FLOWS.to_string(), "flows: hash, key 4 B, value 8 B, max_entries 100, flags no_prealloc");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct MapDef {
+    /// The map's name, as the kernel keeps it.
+    pub name: MapName,
+    /// `map_type`.
+    pub map_type: MapType,
+    /// `key_size`: the key's size in bytes.
+    pub key_size: u32,
+    /// `value_size`: the value's size in bytes.
+    pub value_size: u32,
+    /// `max_entries`: the capacity; its meaning is per type (bytes for ring buffers, pages
+    /// for arenas). For `perf_event_array`, 0 means one entry per possible CPU (resolved
+    /// when the map is created, see [`MapDef::resolve_for`]).
+    pub max_entries: u32,
+    /// `map_flags`.
+    pub flags: MapFlags,
+    /// `numa_node`, read by the kernel only with [`MapFlags::NUMA_NODE`].
+    pub numa_node: u32,
+    /// `map_extra`: the bloom filter's hash count, or the arena's user address.
+    pub map_extra: u64,
+    /// The inner map template of a map-of-maps.
+    pub inner: Option<&'static MapDef>,
+    /// Where the map is pinned.
+    pub pinning: Pinning,
+}
+
+impl MapDef {
+    /// A definition from raw numbers, with no flags and no name.
+    pub const fn new(map_type: MapType, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
+        MapDef {
+            name: MapName::EMPTY,
+            map_type,
+            key_size,
+            value_size,
+            max_entries,
+            flags: MapFlags::EMPTY,
+            numa_node: 0,
+            map_extra: 0,
+            inner: None,
+            pinning: Pinning::None,
+        }
+    }
+
+    /// With these flags (replacing any).
+    pub const fn with_flags(mut self, flags: MapFlags) -> MapDef {
+        self.flags = flags;
+        self
+    }
+
+    /// With this name.
+    pub const fn with_name(mut self, name: MapName) -> MapDef {
+        self.name = name;
+        self
+    }
+
+    /// On NUMA node `node` (sets [`MapFlags::NUMA_NODE`]).
+    pub const fn with_numa_node(mut self, node: u32) -> MapDef {
+        self.numa_node = node;
+        self.flags = self.flags.union(MapFlags::NUMA_NODE);
+        self
+    }
+
+    /// With `map_extra`.
+    pub const fn with_map_extra(mut self, map_extra: u64) -> MapDef {
+        self.map_extra = map_extra;
+        self
+    }
+
+    /// With an inner map template (for `array_of_maps` and `hash_of_maps`).
+    pub const fn with_inner(mut self, inner: &'static MapDef) -> MapDef {
+        self.inner = Some(inner);
+        self
+    }
+
+    /// Pinned as `pinning` says.
+    pub const fn with_pinning(mut self, pinning: Pinning) -> MapDef {
+        self.pinning = pinning;
+        self
+    }
+
+    /// Checks every rule of `BPF_MAP_CREATE` that does not depend on the running kernel,
+    /// assuming its defaults where one does ([`HostLimits::ASSUMED`]).
+    ///
+    /// `Ok` means the kernel creates the map, given privilege, memory and a kernel that has
+    /// the type and flags; `Err` says which rule is broken and the errno the kernel returns.
+    ///
+    /// ```
+    /// use bpfmap::{Errno, MapDef, MapFlags, MapType, RuleError};
+    /// // An LPM trie must be created with `no_prealloc`.
+    /// let trie = MapDef::new(MapType::LPM_TRIE, 8, 4, 64);
+    /// assert!(matches!(trie.validate(), Err(RuleError::FlagRequired { .. })));
+    /// assert!(trie.with_flags(MapFlags::NO_PREALLOC).validate().is_ok());
+    /// // A ring buffer's size is a power of two and a multiple of the page size.
+    /// let ring = MapDef::new(MapType::RINGBUF, 0, 0, 12288);
+    /// assert_eq!(ring.validate().unwrap_err().errno(), Errno::EINVAL);
+    /// ```
+    pub const fn validate(&self) -> Result<(), RuleError> {
+        validate::validate(self, &HostLimits::ASSUMED)
+    }
+
+    /// Checks every rule against the limits of a particular host (page size, `CONFIG_NR_CPUS`,
+    /// `kernel.perf_event_max_stack`, online NUMA nodes, possible CPUs). The runtime calls it
+    /// with [`HostLimits::current`] before every `BPF_MAP_CREATE`.
+    pub const fn validate_on(&self, host: &HostLimits) -> Result<(), RuleError> {
+        validate::validate(self, host)
+    }
+
+    /// The definition as the kernel must receive it on `host`: `max_entries` 0 of a
+    /// `perf_event_array` becomes the number of possible CPUs.
+    pub const fn resolve_for(mut self, host: &HostLimits) -> MapDef {
+        if self.map_type.raw() == MapType::PERF_EVENT_ARRAY.raw() && self.max_entries == 0 {
+            self.max_entries = host.possible_cpus;
+        }
+        self
+    }
+}
+
+impl fmt::Debug for MapDef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("MapDef");
+        d.field("name", &self.name)
+            .field("map_type", &self.map_type)
+            .field("key_size", &self.key_size)
+            .field("value_size", &self.value_size)
+            .field("max_entries", &self.max_entries)
+            .field("flags", &self.flags);
+        if self.flags.contains(MapFlags::NUMA_NODE) {
+            d.field("numa_node", &self.numa_node);
+        }
+        if self.map_extra != 0 {
+            d.field("map_extra", &self.map_extra);
+        }
+        if let Some(inner) = self.inner {
+            d.field("inner", inner);
+        }
+        if self.pinning != Pinning::None {
+            d.field("pinning", &self.pinning);
+        }
+        d.finish()
+    }
+}
+
+/// `flows: hash, key 4 B, value 8 B, max_entries 100, flags no_prealloc`.
+impl fmt::Display for MapDef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.name.is_empty() {
+            write!(f, "{}: ", self.name)?;
+        }
+        write!(
+            f,
+            "{}, key {} B, value {} B, max_entries {}, flags {}",
+            self.map_type, self.key_size, self.value_size, self.max_entries, self.flags
+        )?;
+        if self.flags.contains(MapFlags::NUMA_NODE) {
+            write!(f, ", numa_node {}", self.numa_node)?;
+        }
+        if self.map_extra != 0 {
+            write!(f, ", map_extra {:#x}", self.map_extra)?;
+        }
+        Ok(())
+    }
+}

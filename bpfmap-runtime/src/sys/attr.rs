@@ -1,0 +1,98 @@
+//! `#[repr(C)]` prefixes of `union bpf_attr`, one per command, with their offsets asserted
+//! against the uapi header (`include/uapi/linux/bpf.h`).
+//!
+//! Each struct is zeroed before it is filled (`Default`) and passed with its own size: the
+//! kernel zero-fills the rest of its union, so a prefix is all a command needs and older
+//! kernels that do not know later fields still accept it.
+
+use core::mem::{offset_of, size_of};
+
+/// `BPF_MAP_CREATE`.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct MapCreate {
+    pub map_type: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    pub inner_map_fd: u32,
+    pub numa_node: u32,
+    pub map_name: [u8; 16],
+    pub map_ifindex: u32,
+    pub btf_fd: u32,
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
+    pub btf_vmlinux_value_type_id: u32,
+    pub map_extra: u64,
+}
+
+const _: () = {
+    assert!(offset_of!(MapCreate, map_flags) == 16);
+    assert!(offset_of!(MapCreate, inner_map_fd) == 20);
+    assert!(offset_of!(MapCreate, numa_node) == 24);
+    assert!(offset_of!(MapCreate, map_name) == 28);
+    assert!(offset_of!(MapCreate, map_ifindex) == 44);
+    assert!(offset_of!(MapCreate, btf_vmlinux_value_type_id) == 60);
+    assert!(offset_of!(MapCreate, map_extra) == 64);
+    assert!(size_of::<MapCreate>() == 72);
+};
+
+/// `BPF_MAP_{LOOKUP,UPDATE,DELETE}_ELEM`, `BPF_MAP_GET_NEXT_KEY`,
+/// `BPF_MAP_LOOKUP_AND_DELETE_ELEM`, `BPF_MAP_FREEZE`.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct MapElem {
+    pub map_fd: u32,
+    pub _pad: u32,
+    pub key: u64,
+    /// `value`, or `next_key` for `BPF_MAP_GET_NEXT_KEY`.
+    pub value: u64,
+    pub flags: u64,
+}
+
+const _: () = {
+    assert!(offset_of!(MapElem, key) == 8);
+    assert!(offset_of!(MapElem, value) == 16);
+    assert!(offset_of!(MapElem, flags) == 24);
+    assert!(size_of::<MapElem>() == 32);
+};
+
+/// `BPF_OBJ_GET_INFO_BY_FD`.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct InfoByFd {
+    pub bpf_fd: u32,
+    pub info_len: u32,
+    pub info: u64,
+}
+
+/// `struct bpf_map_info`, as `BPF_OBJ_GET_INFO_BY_FD` fills it.
+#[repr(C)]
+#[derive(Default, Clone, Copy, Debug)]
+pub(crate) struct MapInfo {
+    pub map_type: u32,
+    pub id: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    pub name: [u8; 16],
+    pub ifindex: u32,
+    pub btf_vmlinux_value_type_id: u32,
+    pub netns_dev: u64,
+    pub netns_ino: u64,
+    pub btf_id: u32,
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
+    pub btf_vmlinux_id: u32,
+    pub map_extra: u64,
+}
+
+const _: () = {
+    assert!(offset_of!(MapInfo, name) == 24);
+    assert!(offset_of!(MapInfo, netns_dev) == 48);
+    assert!(offset_of!(MapInfo, btf_id) == 64);
+    assert!(offset_of!(MapInfo, map_extra) == 80);
+    assert!(size_of::<MapInfo>() == 88);
+};

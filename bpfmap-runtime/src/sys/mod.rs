@@ -1,0 +1,163 @@
+//! The one door to `bpf(2)`: every command goes through [`bpf`], results are decoded here.
+
+pub(crate) mod attr;
+
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use crate::Errno;
+
+/// `enum bpf_cmd`: the commands this crate issues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum Cmd {
+    MapCreate = 0,
+    MapLookupElem = 1,
+    MapUpdateElem = 2,
+    MapDeleteElem = 3,
+    MapGetNextKey = 4,
+    ObjGetInfoByFd = 15,
+}
+
+/// `bpf(cmd, attr, sizeof *attr)`, retried on `EINTR`.
+///
+/// # Safety
+/// Every pointer the kernel reads from `attr` for `cmd` must be valid for the sizes the
+/// kernel uses (the map's key and value sizes, the path's NUL, the info length), and every
+/// pointer it writes through must be valid for writes of those sizes.
+pub(crate) unsafe fn bpf<A>(cmd: Cmd, attr: &mut A) -> Result<i64, Errno> {
+    loop {
+        // SAFETY: `attr` is a live `#[repr(C)]` attr prefix of the size passed; the pointers
+        // it holds are the caller's responsibility (see above).
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_bpf,
+                cmd as u32 as libc::c_long,
+                attr as *mut A as *mut libc::c_void,
+                size_of::<A>() as libc::c_long,
+            )
+        };
+        if ret >= 0 {
+            return Ok(ret);
+        }
+        match Errno::last() {
+            Errno::EINTR => continue,
+            errno => return Err(errno),
+        }
+    }
+}
+
+/// Takes ownership of the fd a command returned, moved to 3 or above.
+///
+/// # Safety
+/// `ret` must be the result of a command that returns a new fd the caller owns.
+pub(crate) unsafe fn owned_fd(ret: i64) -> Result<OwnedFd, Errno> {
+    let raw = RawFd::try_from(ret).map_err(|_| Errno::EBADF)?;
+    // SAFETY: the caller guarantees `raw` is a fresh fd nobody else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    ensure_good_fd(fd)
+}
+
+/// Moves an fd below 3 to the lowest free fd at or above 3: the bpf attrs use 0 to mean "no
+/// fd", and 0 to 2 belong to stdio, which a careless close elsewhere could hit.
+pub(crate) fn ensure_good_fd(fd: OwnedFd) -> Result<OwnedFd, Errno> {
+    if fd.as_raw_fd() >= 3 {
+        return Ok(fd);
+    }
+    // SAFETY: F_DUPFD_CLOEXEC on a valid fd has no memory effects; the new fd is ours.
+    let dup = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+    if dup < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: `dup` was just returned by fcntl and nobody else holds it. `fd` closes on drop.
+    Ok(unsafe { OwnedFd::from_raw_fd(dup) })
+}
+
+/// An fd as the u32 the attrs carry.
+pub(crate) fn fd_u32(fd: BorrowedFd<'_>) -> u32 {
+    fd.as_raw_fd() as u32
+}
+
+/// A pointer as the u64 the attrs carry.
+pub(crate) fn ptr<T>(p: *const T) -> u64 {
+    p as usize as u64
+}
+
+/// Looks up `key`, writing the value; `Ok(false)` when the key is absent.
+///
+/// # Safety
+/// `key` must be readable for the map's key size and `value` writable for the size a lookup
+/// writes (the value size, or the per-CPU buffer size of a per-CPU map).
+pub(crate) unsafe fn lookup(
+    fd: BorrowedFd<'_>,
+    key: *const u8,
+    value: *mut u8,
+    flags: u64,
+) -> Result<bool, Errno> {
+    let mut attr =
+        attr::MapElem { map_fd: fd_u32(fd), key: ptr(key), value: ptr(value), flags, ..Default::default() };
+    // SAFETY: pointers per this fn's contract.
+    match unsafe { bpf(Cmd::MapLookupElem, &mut attr) } {
+        Ok(_) => Ok(true),
+        Err(Errno::ENOENT) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes `value` at `key` with `BPF_ANY`, `BPF_NOEXIST` or `BPF_EXIST` in `flags`.
+///
+/// # Safety
+/// `key` and `value` must be readable for the map's key and value (or per-CPU buffer) sizes;
+/// `key` may be null for keyless maps (queue, stack, bloom filter).
+pub(crate) unsafe fn update(
+    fd: BorrowedFd<'_>,
+    key: *const u8,
+    value: *const u8,
+    flags: u64,
+) -> Result<(), Errno> {
+    let mut attr =
+        attr::MapElem { map_fd: fd_u32(fd), key: ptr(key), value: ptr(value), flags, ..Default::default() };
+    // SAFETY: pointers per this fn's contract.
+    unsafe { bpf(Cmd::MapUpdateElem, &mut attr) }.map(drop)
+}
+
+/// Deletes `key`; `Ok(false)` when it was absent.
+///
+/// # Safety
+/// `key` must be readable for the map's key size.
+pub(crate) unsafe fn delete(fd: BorrowedFd<'_>, key: *const u8) -> Result<bool, Errno> {
+    let mut attr = attr::MapElem { map_fd: fd_u32(fd), key: ptr(key), ..Default::default() };
+    // SAFETY: pointer per this fn's contract.
+    match unsafe { bpf(Cmd::MapDeleteElem, &mut attr) } {
+        Ok(_) => Ok(true),
+        Err(Errno::ENOENT) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes the key after `key` (the first key when `key` is null); `Ok(false)` at the end.
+///
+/// # Safety
+/// `key` must be null or readable for the key size, `next` writable for the key size.
+pub(crate) unsafe fn next_key(fd: BorrowedFd<'_>, key: *const u8, next: *mut u8) -> Result<bool, Errno> {
+    let mut attr =
+        attr::MapElem { map_fd: fd_u32(fd), key: ptr(key), value: ptr(next), ..Default::default() };
+    // SAFETY: pointers per this fn's contract.
+    match unsafe { bpf(Cmd::MapGetNextKey, &mut attr) } {
+        Ok(_) => Ok(true),
+        Err(Errno::ENOENT) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// `BPF_OBJ_GET_INFO_BY_FD` for a map.
+pub(crate) fn map_info(fd: BorrowedFd<'_>) -> Result<attr::MapInfo, Errno> {
+    let mut info = attr::MapInfo::default();
+    let mut attr = attr::InfoByFd {
+        bpf_fd: fd_u32(fd),
+        info_len: size_of::<attr::MapInfo>() as u32,
+        info: ptr(&mut info as *mut attr::MapInfo),
+    };
+    // SAFETY: `info` is writable for `info_len` bytes and outlives the call.
+    unsafe { bpf(Cmd::ObjGetInfoByFd, &mut attr) }?;
+    Ok(info)
+}
