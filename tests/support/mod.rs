@@ -1,0 +1,35 @@
+//! Shared by the kernel tests: whether `bpf()` works here, and what to do when it does not.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+/// Whether this process can create BPF maps. When it cannot, a kernel test skips with a
+/// message, or fails if `BPFMAP_REQUIRE_KERNEL=1` (as CI sets it).
+pub fn kernel_available() -> bool {
+    static AVAILABLE: OnceLock<Result<(), String>> = OnceLock::new();
+    match AVAILABLE.get_or_init(probe) {
+        Ok(()) => true,
+        Err(why) if std::env::var("BPFMAP_REQUIRE_KERNEL").as_deref() == Ok("1") => {
+            panic!("BPFMAP_REQUIRE_KERNEL=1 but bpf() is refused here: {why}")
+        }
+        Err(why) => {
+            eprintln!("skipping kernel test: bpf() is refused here ({why}); run as root or with CAP_BPF");
+            false
+        }
+    }
+}
+
+fn probe() -> Result<(), String> {
+    let def = bpfmap::MapDef::new(bpfmap::MapType::ARRAY, 4, 4, 1);
+    bpfmap::create_map(&def).map(drop).map_err(|e| e.to_string())
+}
+
+/// Returns from the test (skipping it) when `bpf()` is refused.
+#[macro_export]
+macro_rules! require_kernel {
+    () => {
+        if !$crate::support::kernel_available() {
+            return;
+        }
+    };
+}
