@@ -19,18 +19,28 @@ pub(crate) struct MapStruct<'a> {
     pub ident: &'a Ident,
     pub key: Option<Field<'a>>,
     pub value: Option<Field<'a>>,
+    /// Whether `key` and `value` are known: false for an enum, a union or a tuple struct,
+    /// whose error is enough without also "missing `key`".
+    pub fields_known: bool,
 }
 
 impl<'a> MapStruct<'a> {
     /// Reads the struct; shape errors go to `errors`.
     pub fn from_syn(input: &'a DeriveInput, errors: &mut Errors) -> MapStruct<'a> {
-        let mut s =
-            MapStruct { attrs: &input.attrs, vis: &input.vis, ident: &input.ident, key: None, value: None };
-        if !input.generics.params.is_empty() || input.generics.where_clause.is_some() {
-            errors.push(syn::Error::new(
-                input.generics.span(),
-                "a #[bpf_map] struct cannot be generic: it declares one map, whose key and value types are fixed",
-            ));
+        let mut s = MapStruct {
+            attrs: &input.attrs,
+            vis: &input.vis,
+            ident: &input.ident,
+            key: None,
+            value: None,
+            fields_known: false,
+        };
+        const GENERIC: &str =
+            "a #[bpf_map] struct cannot be generic: it declares one map, whose key and value types are fixed";
+        if !input.generics.params.is_empty() {
+            errors.push(syn::Error::new_spanned(&input.generics.params, GENERIC));
+        } else if let Some(where_clause) = &input.generics.where_clause {
+            errors.push(syn::Error::new_spanned(where_clause, GENERIC));
         }
         let fields = match &input.data {
             Data::Struct(data) => &data.fields,
@@ -45,6 +55,7 @@ impl<'a> MapStruct<'a> {
         };
         match fields {
             Fields::Named(named) => {
+                s.fields_known = true;
                 for field in &named.named {
                     let Some(name) = &field.ident else { continue };
                     let slot = match name.to_string().as_str() {
@@ -58,6 +69,12 @@ impl<'a> MapStruct<'a> {
                             continue;
                         }
                     };
+                    if slot.is_some() {
+                        // The marker type has no fields, so rustc would never see the duplicate.
+                        errors
+                            .push(syn::Error::new(name.span(), format!("field `{name}` is declared twice")));
+                        continue;
+                    }
                     *slot = Some(Field { name, ty: &field.ty });
                 }
             }
@@ -65,7 +82,7 @@ impl<'a> MapStruct<'a> {
                 unnamed.span(),
                 "a #[bpf_map] struct has named fields: `struct Flows { key: K, value: V }`",
             )),
-            Fields::Unit => {}
+            Fields::Unit => s.fields_known = true,
         }
         s
     }

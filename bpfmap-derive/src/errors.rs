@@ -23,3 +23,11 @@ impl Errors {
         self.0.as_ref().map(syn::Error::to_compile_error).unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+impl Errors {
+    /// Every message, in order.
+    pub fn messages(&self) -> Vec<String> {
+        self.0.iter().flat_map(|e| e.clone().into_iter().map(|e| e.to_string())).collect()
+    }
+}

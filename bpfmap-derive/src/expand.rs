@@ -1,14 +1,16 @@
 //! Emitting the marker type, its `MapDecl` impl, its registry entry and the `const` checks.
 
+use bpfmap_runtime::rules::TypeRules;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::DeriveInput;
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use crate::ast::MapStruct;
 use crate::attr::MapAttr;
 use crate::errors::Errors;
-use crate::valid::Model;
+use crate::valid::{Model, Value};
 
 pub(crate) fn bpf_map(args: TokenStream, item: TokenStream) -> TokenStream {
     let input = match syn::parse2::<DeriveInput>(item.clone()) {
@@ -26,7 +28,20 @@ pub(crate) fn bpf_map(args: TokenStream, item: TokenStream) -> TokenStream {
     let attr = MapAttr::parse(args, &mut errors);
     let st = MapStruct::from_syn(&input, &mut errors);
     let model = Model::new(attr, st, &mut errors);
-    if errors.is_empty() { expand(&model) } else { fallback(&model, &errors) }
+    match model.rules {
+        Some(rules) if errors.is_empty() => expand(&model, rules),
+        rules => {
+            // Every path to a model without a type reports why; should one not, the map must
+            // still not be silently left unregistered.
+            if rules.is_none() && errors.is_empty() {
+                errors.push(syn::Error::new(
+                    Span::call_site(),
+                    "#[bpf_map] could not resolve the map's `type`",
+                ));
+            }
+            fallback(&model, &errors)
+        }
+    }
 }
 
 /// The marker struct, with the user's attributes and visibility, and no fields.
@@ -50,11 +65,10 @@ fn assoc_type(name: &str, field: Option<&crate::ast::Field<'_>>) -> TokenStream 
     }
 }
 
-fn expand(model: &Model<'_>) -> TokenStream {
+fn expand(model: &Model<'_>, rules: &TypeRules) -> TokenStream {
     let krate = &model.krate;
     let p = quote!(#krate::__private);
     let ident = model.st.ident;
-    let rules = model.rules.expect("a model without errors has a type");
     let raw = rules.map_type.raw();
     let family = format_ident!("{}", rules.family.marker());
     let size = |field: Option<&crate::ast::Field<'_>>| match field {
@@ -95,7 +109,7 @@ fn expand(model: &Model<'_>) -> TokenStream {
     let here = ident.span();
     let line = quote_spanned!(here=> ::core::line!());
     let column = quote_spanned!(here=> ::core::column!());
-    let rust_name = ident.to_string();
+    let rust_name = ident.unraw().to_string();
     let checks = const_checks(model, &p);
     quote! {
         #marker
@@ -133,31 +147,51 @@ fn expand(model: &Model<'_>) -> TokenStream {
 /// points at `u64`.
 fn const_checks(model: &Model<'_>, p: &TokenStream) -> TokenStream {
     let ident = model.st.ident;
-    let or_ident = |span: Option<Span>| span.unwrap_or_else(|| ident.span());
+    let whole = |span: Span| (span, span);
+    let value = |v: &Value| (v.span, v.end);
     let subjects = [
-        ("Type", model.type_span),
-        ("Key", or_ident(model.st.key.as_ref().map(|f| f.ty.span()))),
-        ("Value", or_ident(model.st.value.as_ref().map(|f| f.ty.span()))),
-        ("MaxEntries", model.max_entries.span),
-        ("Flags", model.flags.span),
-        ("NumaNode", or_ident(model.numa_node.as_ref().map(|v| v.span))),
-        ("MapExtra", or_ident(model.map_extra.as_ref().map(|v| v.span))),
-        ("Name", model.name.span),
-        ("Inner", or_ident(model.inner.as_ref().map(|i| i.span()))),
+        ("Type", whole(model.type_span)),
+        ("Key", model.st.key.as_ref().map_or(whole(ident.span()), |f| range(f.ty))),
+        ("Value", model.st.value.as_ref().map_or(whole(ident.span()), |f| range(f.ty))),
+        ("MaxEntries", value(&model.max_entries)),
+        ("Flags", whole(model.flags.span)),
+        ("NumaNode", model.numa_node.as_ref().map_or(whole(ident.span()), value)),
+        ("MapExtra", model.map_extra.as_ref().map_or(whole(ident.span()), value)),
+        ("Name", whole(model.name.span)),
+        ("Inner", model.inner.as_ref().map_or(whole(ident.span()), range)),
     ];
+    // As the kernel will receive it: a perf_event_array's `max_entries` 0 becomes the CPU count.
+    let def = quote!(<#ident as #p::MapDecl>::DEF.resolve_for(&#p::rules::HostLimits::ASSUMED));
     subjects
         .into_iter()
-        .map(|(subject, span)| {
+        .map(|(subject, (start, end))| {
+            // An invalid template has its own error at its own declaration; repeating it on
+            // `inner = Template` would be a second error for one mistake.
+            let relevant = match (subject, &model.inner) {
+                ("Inner", Some(inner)) => quote!(#p::MapDef::validate(&<#inner as #p::MapDecl>::DEF).is_ok()),
+                _ => quote!(true),
+            };
             let subject = format_ident!("{subject}");
-            quote_spanned! {span=>
-                const _: () = if let ::core::option::Option::Some(rule) =
-                    #p::violation(&<#ident as #p::MapDecl>::DEF, #p::Subject::#subject)
-                {
-                    ::core::panic!("{}", rule)
+            // rustc blames the `panic!` call: from its path to its arguments, it covers the
+            // subject from its first token to its last (`1 << 28`, not just `1`).
+            let panic = quote_spanned!(start=> ::core::panic!);
+            let args = quote_spanned!(end=> ("{}", rule));
+            quote_spanned! {start=>
+                const _: () = match #p::violation(&#def, #p::Subject::#subject) {
+                    ::core::option::Option::Some(rule) if #relevant => #panic #args,
+                    _ => {}
                 };
             }
         })
         .collect()
+}
+
+/// The spans of the first and last tokens of `tokens`.
+fn range(tokens: impl ToTokens) -> (Span, Span) {
+    let mut tokens = tokens.into_token_stream().into_iter();
+    let start = tokens.next().map_or_else(Span::call_site, |t| t.span());
+    let end = tokens.last().map_or(start, |t| t.span());
+    (start, end)
 }
 
 /// On error: the errors, and the marker with a `MapDecl` impl that registers nothing, so that
@@ -171,7 +205,7 @@ fn fallback(model: &Model<'_>, errors: &Errors) -> TokenStream {
     let value_type = assoc_type("Value", model.st.value.as_ref());
     let marker = marker(model);
     let errors = errors.to_compile_errors();
-    let rust_name = ident.to_string().into_token_stream();
+    let rust_name = ident.unraw().to_string().into_token_stream();
     quote! {
         #errors
         #marker
@@ -189,5 +223,121 @@ fn fallback(model: &Model<'_>, errors: &Errors) -> TokenStream {
                 }
             }
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::{TokenStream, TokenTree};
+    use quote::quote;
+
+    /// The messages of the `compile_error!`s in `tokens`.
+    fn errors(tokens: TokenStream) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut tokens = tokens.into_iter();
+        while let Some(token) = tokens.next() {
+            match token {
+                TokenTree::Ident(i) if i == "compile_error" => {
+                    tokens.next(); // `!`
+                    if let Some(TokenTree::Group(g)) = tokens.next() {
+                        found.push(g.stream().to_string());
+                    }
+                }
+                TokenTree::Group(g) => found.extend(errors(g.stream())),
+                _ => {}
+            }
+        }
+        found
+    }
+
+    fn bpf_map(args: TokenStream, item: TokenStream) -> Vec<String> {
+        errors(super::bpf_map(args, item))
+    }
+
+    #[test]
+    fn one_mistake_one_error() {
+        let kv = quote!(
+            struct Flows {
+                key: u32,
+                value: u64,
+            }
+        );
+        assert_eq!(bpf_map(quote!(type = "hash"), kv.clone()).len(), 1);
+        assert_eq!(bpf_map(quote!(type = "hash", max_entries = "8"), kv.clone()).len(), 1);
+        assert_eq!(bpf_map(quote!(type = hash, max_entries = 8), kv.clone()).len(), 1);
+        assert_eq!(bpf_map(quote!(type = "lpm_trie", max_entries = 8, flags = "no_prealoc"), kv).len(), 1);
+        assert_eq!(
+            bpf_map(
+                quote!(type = "hash", max_entries = 8),
+                quote!(
+                    enum Flows {
+                        A,
+                    }
+                )
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            bpf_map(
+                quote!(type = "array", max_entries = 8),
+                quote!(
+                    struct Counters;
+                )
+            )
+            .len(),
+            1
+        );
+        let arena = quote!(
+            struct Heap;
+        );
+        assert_eq!(
+            bpf_map(quote!(type = "arena", max_entries = 1048577, flags = "mmapable"), arena).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn valid_definitions_have_no_error() {
+        let fd = quote!(
+            struct Events {
+                key: u32,
+                value: u32,
+            }
+        );
+        assert!(bpf_map(quote!(type = "perf_event_array"), fd).is_empty());
+        assert!(
+            bpf_map(
+                quote!(type = "cgroup_storage"),
+                quote!(
+                    struct S {
+                        key: u64,
+                        value: u64,
+                    }
+                )
+            )
+            .is_empty()
+        );
+        assert!(
+            bpf_map(
+                quote!(type = "ringbuf", max_entries = 4096),
+                quote!(
+                    struct Log;
+                )
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn every_mistake_of_an_attribute_is_reported() {
+        let kv = quote!(
+            struct Flows {
+                key: u32,
+                value: u64,
+            }
+        );
+        let args = quote!(type = "array", max_entries = 0, flags = "no_prealloc", name = "a-b", colour = 1);
+        assert_eq!(bpf_map(args, kv).len(), 4);
     }
 }

@@ -56,15 +56,28 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         }
     });
     let sum = quote!(0 #(+ ::core::mem::size_of::<#tys>())*);
-    // Spanned on the struct's name, so that a padded struct is blamed there.
+    // Spanned on the struct's name, so that a padded struct is blamed there. Checked where it is
+    // required, not as a bound of the impl: with the impl conditional, every use of the struct
+    // as a key or value would repeat the error. A call, not a trivially false `where` clause,
+    // so the check does not rest on rustc refusing such clauses.
     let no_padding = quote_spanned! {ident.span()=>
-        (): ::bpfmap::__private::NoPadding<#ident, { ::core::mem::size_of::<#ident>() - (#sum) }>
+        const _: fn() = || {
+            fn no_padding<T>()
+            where
+                T: ::bpfmap::__private::NoPadding<#ident, { ::core::mem::size_of::<#ident>() - (#sum) }>,
+            {
+            }
+            no_padding::<()>();
+        };
     };
     Ok(quote! {
-        // SAFETY: every field is `Pod` (checked below) and the struct's size is the sum of its
-        // fields' sizes (the where clause), so it has no padding and no invalid bit patterns.
+        // SAFETY: every field is `Pod` and the struct's size is the sum of its fields' sizes,
+        // so it has no padding and no invalid bit patterns; both are checked below, and the
+        // crate does not compile when either fails.
         #[automatically_derived]
-        unsafe impl ::bpfmap::__private::Pod for #ident where #no_padding {}
+        unsafe impl ::bpfmap::__private::Pod for #ident {}
+
+        #no_padding
 
         const _: () = {
             #(#field_checks)*
@@ -80,9 +93,11 @@ fn check_repr(input: &DeriveInput) -> syn::Result<()> {
             if meta.path.is_ident("C") || meta.path.is_ident("transparent") {
                 fixed = true;
             }
+            // `align(8)`, `packed(2)`: the number does not matter here, but must be read.
             if meta.input.peek(syn::token::Paren) {
-                let _content;
-                syn::parenthesized!(_content in meta.input);
+                let content;
+                syn::parenthesized!(content in meta.input);
+                content.parse::<TokenStream>()?;
             }
             Ok(())
         })?;

@@ -70,6 +70,16 @@ pub enum Op {
     NextKey,
     /// `BPF_OBJ_GET_INFO_BY_FD`.
     Info,
+    /// `BPF_MAP_FREEZE`.
+    Freeze,
+    /// `BPF_MAP_LOOKUP_AND_DELETE_ELEM`.
+    LookupAndDelete,
+    /// A `BPF_MAP_*_BATCH` command.
+    Batch,
+    /// `mmap` of the map's memory.
+    Mmap,
+    /// Waiting for ring buffer records.
+    Poll,
 }
 
 impl fmt::Display for Op {
@@ -80,6 +90,11 @@ impl fmt::Display for Op {
             Op::Delete => "delete an element of",
             Op::NextKey => "iterate",
             Op::Info => "read the info of",
+            Op::Freeze => "freeze",
+            Op::LookupAndDelete => "pop an element of",
+            Op::Batch => "run a batch operation on",
+            Op::Mmap => "mmap",
+            Op::Poll => "wait for records of",
         })
     }
 }
@@ -97,15 +112,20 @@ pub enum Cause {
         /// `kernel.unprivileged_bpf_disabled`, if readable.
         unprivileged_bpf_disabled: Option<u32>,
     },
-    /// `ENOMEM`: the kernel could not allocate the map.
+    /// `ENOMEM` (or `EPERM` from a kernel that charges `RLIMIT_MEMLOCK`): the kernel could
+    /// not allocate the map.
     Memory {
-        /// `RLIMIT_MEMLOCK` (bytes; `None` for unlimited), which kernels before 5.11 charge.
+        /// `RLIMIT_MEMLOCK` (bytes; `None` for unlimited).
         memlock_limit: Option<u64>,
+        /// Whether this kernel charges maps to `RLIMIT_MEMLOCK` (before 5.11), as probed.
+        memlock_charged: bool,
+        /// Why the loader could not raise `RLIMIT_MEMLOCK`, if it tried.
+        raise_failed: Option<Errno>,
     },
-    /// `EINVAL` for a definition the rule book accepts: the kernel probably lacks the type or
-    /// a flag.
+    /// `EINVAL` for a definition the rule book accepts, and a probe shows the kernel lacks the
+    /// type or a flag.
     Unsupported {
-        /// The newest type or flag of the definition.
+        /// The type or flag the kernel lacks.
         feature: String,
         /// The release that added it.
         since: KernelVersion,
@@ -168,6 +188,38 @@ pub enum Error {
         /// The keys visited before stopping.
         visited: u64,
     },
+    /// A pinned map differs from its declaration.
+    PinMismatch {
+        /// The declared map.
+        map: MapLabel,
+        /// The pin.
+        path: std::path::PathBuf,
+        /// Every field that differs.
+        diffs: Vec<crate::compat::FieldDiff>,
+    },
+    /// Pinning a map (or removing a pin) failed.
+    Pin {
+        /// The map.
+        map: MapLabel,
+        /// The pin path.
+        path: std::path::PathBuf,
+        /// The errno.
+        errno: Errno,
+    },
+    /// The pin root cannot hold pins.
+    PinRoot {
+        /// The root.
+        root: std::path::PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A map made elsewhere (by id or pin) could not be opened.
+    Open {
+        /// Which map, in words.
+        what: String,
+        /// The kernel's errno.
+        errno: Errno,
+    },
     /// A declared map is not among the loaded maps.
     NotLoaded {
         /// The struct's name.
@@ -180,7 +232,10 @@ impl Error {
     pub fn errno(&self) -> Option<Errno> {
         match self {
             Error::Invalid { rule, .. } => Some(rule.errno()),
-            Error::Create { errno, .. } | Error::Map { errno, .. } => Some(*errno),
+            Error::Create { errno, .. }
+            | Error::Map { errno, .. }
+            | Error::Open { errno, .. }
+            | Error::Pin { errno, .. } => Some(*errno),
             _ => None,
         }
     }
@@ -192,6 +247,8 @@ impl Error {
             | Error::Create { map, .. }
             | Error::Map { map, .. }
             | Error::Mismatch { map, .. }
+            | Error::PinMismatch { map, .. }
+            | Error::Pin { map, .. }
             | Error::IterationAborted { map, .. } => Some(map),
             _ => None,
         }
@@ -206,13 +263,22 @@ impl Cause {
     /// The likely cause of `errno` from `BPF_MAP_CREATE` for a definition that passed the rules.
     pub(crate) fn explain(def: &MapDef, errno: Errno) -> Cause {
         match errno {
+            Errno::EPERM if crate::probe::memlock_charged() => Cause::Memory {
+                memlock_limit: memlock_limit(),
+                memlock_charged: true,
+                raise_failed: crate::probe::memlock_raise_error(),
+            },
             Errno::EPERM => Cause::Privilege {
                 needs: def.map_type.rules().map_or(Privilege::Bpf, |r| r.privilege),
                 has_cap_bpf: has_cap_bpf(),
                 unprivileged_bpf_disabled: read_u32("/proc/sys/kernel/unprivileged_bpf_disabled"),
             },
-            Errno::ENOMEM => Cause::Memory { memlock_limit: memlock_limit() },
-            Errno::EINVAL => newest_feature(def)
+            Errno::ENOMEM => Cause::Memory {
+                memlock_limit: memlock_limit(),
+                memlock_charged: crate::probe::memlock_charged(),
+                raise_failed: crate::probe::memlock_raise_error(),
+            },
+            Errno::EINVAL => missing_feature(def)
                 .map_or(Cause::Other, |(feature, since)| Cause::Unsupported { feature, since }),
             Errno::E2BIG => Cause::TooBig,
             _ => Cause::Other,
@@ -220,18 +286,20 @@ impl Cause {
     }
 }
 
-/// The newest type or flag a definition uses, which an older kernel would refuse with EINVAL.
-fn newest_feature(def: &MapDef) -> Option<(String, KernelVersion)> {
+/// The type or flag of a definition that this kernel lacks, found by probing; where a probe
+/// cannot tell, the newest of them (which an older kernel would refuse with EINVAL).
+fn missing_feature(def: &MapDef) -> Option<(String, KernelVersion)> {
     let rules = def.map_type.rules()?;
-    let mut newest = (format!("map type `{}`", rules.name), rules.since);
-    for flag in def.flags.iter() {
-        if let Some(info) = flag.info()
-            && info.since > newest.1
-        {
-            newest = (format!("flag `{}`", info.name), info.since);
-        }
+    if matches!(crate::probe::map_type(def.map_type), Ok(false)) {
+        return Some((format!("map type `{}`", rules.name), rules.since));
     }
-    Some(newest)
+    let flags: Vec<_> = def.flags.iter().filter_map(|flag| flag.info()).collect();
+    if let Some(info) =
+        flags.iter().find(|info| matches!(crate::probe::map_flag(def.map_type, info.flag), Ok(false)))
+    {
+        return Some((format!("flag `{}` on `{}` maps", info.name, rules.name), info.since));
+    }
+    None
 }
 
 fn read_u32(path: &str) -> Option<u32> {
@@ -280,20 +348,22 @@ impl fmt::Display for Cause {
                     None => Ok(()),
                 }
             }
-            Cause::Memory { memlock_limit } => {
-                f.write_str("the kernel could not allocate the map's memory: lower max_entries or the value size, or raise the memory cgroup's limit")?;
-                match memlock_limit {
-                    Some(limit) => write!(
-                        f,
-                        "; kernels before 5.11 charge maps to RLIMIT_MEMLOCK, now {} KiB (raise it with `ulimit -l`)",
-                        limit / 1024
-                    ),
-                    None => Ok(()),
+            Cause::Memory { memlock_limit, memlock_charged: true, raise_failed } => {
+                f.write_str("this kernel (before 5.11) charges maps to RLIMIT_MEMLOCK")?;
+                if let Some(limit) = memlock_limit {
+                    write!(f, ", now {} KiB", limit / 1024)?;
+                }
+                match raise_failed {
+                    Some(errno) => write!(f, "; the loader could not raise it ({errno}): run as root or raise `ulimit -l`"),
+                    None => f.write_str("; raise it (`ulimit -l unlimited`, or `Loader::memlock(Memlock::Auto)`)"),
                 }
             }
+            Cause::Memory { .. } => f.write_str(
+                "the kernel could not allocate the map's memory: lower max_entries or the value size, or raise the memory cgroup's limit",
+            ),
             Cause::Unsupported { feature, since } => write!(
                 f,
-                "the definition follows every rule, so this kernel probably lacks {feature} (added in Linux {since})"
+                "the definition follows every rule, but this kernel lacks {feature} (added in Linux {since}; found by probing)"
             ),
             Cause::TooBig => f.write_str(
                 "the definition follows every rule but exceeds a limit of this kernel's build; lower max_entries or the value size",
@@ -323,7 +393,7 @@ impl fmt::Display for Error {
                         f.write_str(": the map is full, or the index is past max_entries")
                     }
                     (_, Errno::EPERM) => {
-                        f.write_str(": the fd lacks permission (rdonly/wronly), or the process lacks CAP_BPF")
+                        f.write_str(": the map is frozen, or its fd is read-only or write-only (`rdonly`/`wronly`), or the process lacks CAP_BPF")
                     }
                     (_, Errno::ENOTSUPP | Errno::EOPNOTSUPP) => {
                         f.write_str(": this map type does not support the operation")
@@ -340,6 +410,43 @@ impl fmt::Display for Error {
                 f,
                 "iteration of {map} stopped after {visited} keys: the map changed under the iteration (entries deleted meanwhile); iterate again"
             ),
+            Error::PinMismatch { map, path, diffs } => {
+                write!(f, "the map pinned at {} does not match {map}:", path.display())?;
+                for diff in diffs {
+                    write!(f, "\n    {diff}")?;
+                }
+                write!(
+                    f,
+                    "\n  remove the pin (`rm {}`) or load with `Loader::on_mismatch(OnMismatch::Replace)`",
+                    path.display()
+                )
+            }
+            Error::Pin { map, path, errno } => {
+                write!(f, "cannot pin {map} at {}: {errno}", path.display())?;
+                match *errno {
+                    Errno::EEXIST => f.write_str(": something else is pinned there"),
+                    Errno::ENOENT => f.write_str(": the directory does not exist (create it in bpffs first)"),
+                    Errno::EPERM | Errno::EACCES => f.write_str(": no permission to write the pin directory"),
+                    _ => Ok(()),
+                }
+            }
+            Error::PinRoot { root, problem } => write!(
+                f,
+                "cannot pin maps under {}: {problem}; pins live on a bpffs mount (`mount -t bpf bpf {}`), \
+                 set by `Loader::pin_root` or BPFMAP_PIN_ROOT",
+                root.display(),
+                root.display()
+            ),
+            Error::Open { what, errno } => {
+                write!(f, "cannot open {what}: {errno}")?;
+                match *errno {
+                    Errno::ENOENT => f.write_str(": it does not exist"),
+                    Errno::EPERM | Errno::EACCES => f.write_str(
+                        ": opening maps made elsewhere needs CAP_SYS_ADMIN (by id) or access to the pin",
+                    ),
+                    _ => Ok(()),
+                }
+            }
             Error::NotLoaded { rust_name } => write!(
                 f,
                 "`{rust_name}` is not among the loaded maps: it was declared in a crate that was not linked (name the crate, e.g. `use that_crate as _;`)"
@@ -352,7 +459,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Invalid { rule, .. } => Some(rule),
-            Error::Create { errno, .. } | Error::Map { errno, .. } => Some(errno),
+            Error::Create { errno, .. } | Error::Map { errno, .. } | Error::Open { errno, .. } => Some(errno),
             _ => None,
         }
     }

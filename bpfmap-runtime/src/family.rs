@@ -3,7 +3,7 @@
 //! `#[bpf_map]` sets `MapDecl::Family` from the rule book's [`Family`](crate::rules::Family) of
 //! the declared type, so a per-CPU map's handle cannot be used as a plain one.
 
-use crate::handles::{ArrayMap, HashMap};
+use crate::handles::{self, ArrayMap, HashMap, PerCpuHashMap};
 use crate::{Map, Pod};
 
 /// A family of map types served by one handle type.
@@ -35,32 +35,48 @@ families! {
     Hash => HashMap<'m, K, V>, |map| HashMap::new_unchecked(map);
     /// `array`: [`ArrayMap`].
     Array => ArrayMap<'m, V>, |map| ArrayMap::new_unchecked(map);
-    /// `percpu_hash`, `lru_percpu_hash`.
-    PerCpuHash => &'m Map, |map| map;
-    /// `percpu_array`.
-    PerCpuArray => &'m Map, |map| map;
-    /// `lpm_trie`.
-    LpmTrie => &'m Map, |map| map;
-    /// `queue`.
-    Queue => &'m Map, |map| map;
-    /// `stack`.
-    Stack => &'m Map, |map| map;
-    /// `bloom_filter`.
-    BloomFilter => &'m Map, |map| map;
-    /// `ringbuf`.
-    RingBuf => &'m Map, |map| map;
-    /// `user_ringbuf`.
-    UserRingBuf => &'m Map, |map| map;
-    /// `array_of_maps`, `hash_of_maps`.
-    MapOfMaps => &'m Map, |map| map;
-    /// Maps of fds: program, perf event, cgroup, device, CPU, socket and XDP-socket maps.
-    FdMap => &'m Map, |map| map;
-    /// `stack_trace`.
-    StackTrace => &'m Map, |map| map;
-    /// `cgroup_storage`, `percpu_cgroup_storage`.
-    CgroupStorage => &'m Map, |map| map;
-    /// `arena`.
-    Arena => &'m Map, |map| map;
+    /// `percpu_hash`, `lru_percpu_hash`: [`PerCpuHashMap`].
+    PerCpuHash => PerCpuHashMap<'m, K, V>, |map| PerCpuHashMap::new_unchecked(map);
+    /// `percpu_array`: [`PerCpuArray`](handles::PerCpuArray).
+    PerCpuArray => handles::PerCpuArray<'m, V>, |map| handles::PerCpuArray::new_unchecked(map);
+    /// `lpm_trie`: [`LpmTrie`](handles::LpmTrie).
+    LpmTrie => handles::LpmTrie<'m, K, V>, |map| handles::LpmTrie::new_unchecked(map);
+    /// `queue`: [`Queue`](handles::Queue).
+    Queue => handles::Queue<'m, V>, |map| handles::Queue::new_unchecked(map);
+    /// `stack`: [`Stack`](handles::Stack).
+    Stack => handles::Stack<'m, V>, |map| handles::Stack::new_unchecked(map);
+    /// `bloom_filter`: [`BloomFilter`](handles::BloomFilter).
+    BloomFilter => handles::BloomFilter<'m, V>, |map| handles::BloomFilter::new_unchecked(map);
+    /// `ringbuf`: [`RingBuf`](handles::RingBuf).
+    RingBuf => handles::RingBuf<'m>, |map| handles::RingBuf::new_unchecked(map);
+    /// `user_ringbuf`: [`UserRingBuf`](handles::UserRingBuf).
+    UserRingBuf => handles::UserRingBuf<'m>, |map| handles::UserRingBuf::new_unchecked(map);
+    /// `array_of_maps`, `hash_of_maps`: [`MapOfMaps`](handles::MapOfMaps).
+    MapOfMaps => handles::MapOfMaps<'m, K>, |map| handles::MapOfMaps::new_unchecked(map);
+    /// `prog_array`: [`ProgArray`](handles::ProgArray).
+    ProgArray => handles::ProgArray<'m>, |map| handles::ProgArray::new_unchecked(map);
+    /// `perf_event_array`: [`PerfEventArray`](handles::PerfEventArray).
+    PerfEventArray => handles::PerfEventArray<'m>, |map| handles::PerfEventArray::new_unchecked(map);
+    /// `cgroup_array`: [`CgroupArray`](handles::CgroupArray).
+    CgroupArray => handles::CgroupArray<'m>, |map| handles::CgroupArray::new_unchecked(map);
+    /// `devmap`, `devmap_hash`: [`DevMap`](handles::DevMap).
+    DevMap => handles::DevMap<'m>, |map| handles::DevMap::new_unchecked(map);
+    /// `cpumap`: [`CpuMap`](handles::CpuMap).
+    CpuMap => handles::CpuMap<'m>, |map| handles::CpuMap::new_unchecked(map);
+    /// `xskmap`: [`XskMap`](handles::XskMap).
+    XskMap => handles::XskMap<'m>, |map| handles::XskMap::new_unchecked(map);
+    /// `sockmap`, `sockhash`: [`SockMap`](handles::SockMap).
+    SockMap => handles::SockMap<'m, K>, |map| handles::SockMap::new_unchecked(map);
+    /// `reuseport_sockarray`: [`ReuseportSockArray`](handles::ReuseportSockArray).
+    ReuseportSockArray => handles::ReuseportSockArray<'m>, |map| handles::ReuseportSockArray::new_unchecked(map);
+    /// `stack_trace`: [`StackTraceMap`](handles::StackTraceMap).
+    StackTrace => handles::StackTraceMap<'m>, |map| handles::StackTraceMap::new_unchecked(map);
+    /// `cgroup_storage`: [`CgroupStorage`](handles::CgroupStorage).
+    CgroupStorage => handles::CgroupStorage<'m, K, V>, |map| handles::CgroupStorage::new_unchecked(map);
+    /// `percpu_cgroup_storage`: [`PerCpuCgroupStorage`](handles::PerCpuCgroupStorage).
+    PerCpuCgroupStorage => handles::PerCpuCgroupStorage<'m, K, V>, |map| handles::PerCpuCgroupStorage::new_unchecked(map);
+    /// `arena`: [`Arena`](handles::Arena).
+    Arena => handles::Arena<'m>, |map| handles::Arena::new_unchecked(map);
     /// Types with no typed handle: the untyped [`Map`].
     Untyped => &'m Map, |map| map;
 }

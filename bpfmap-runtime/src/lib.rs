@@ -6,6 +6,7 @@
 
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
+mod compat;
 mod errno;
 mod error;
 pub mod family;
@@ -13,17 +14,27 @@ mod handles;
 mod loader;
 mod map;
 mod maps;
+mod pin;
 mod pod;
+pub mod probe;
 pub mod registry;
 pub mod rules;
 mod sys;
 
+pub use compat::FieldDiff;
 pub use errno::Errno;
 pub use error::{Cause, Error, Location, MapLabel, Op};
-pub use handles::{ArrayIter, ArrayMap, HashIter, HashMap, Keys, Update};
-pub use loader::{Loader, load};
+pub use handles::{
+    Arena, ArenaMemory, ArrayIter, ArrayMap, BloomFilter, CgroupArray, CgroupStorage, CpuMap, DevMap,
+    HashDrain, HashIter, HashMap, Keys, LpmIter, LpmKey, LpmTrie, MapOfMaps, MmapArray, PerCpuArray,
+    PerCpuCgroupStorage, PerCpuDrain, PerCpuHashMap, PerCpuIter, PerCpuValues, PerfEventArray, ProgArray,
+    Queue, ReuseportSockArray, RingBuf, RingBufConsumer, SockMap, Stack, StackTraceMap, Update, UserRingBuf,
+    UserRingBufProducer, XskMap,
+};
+pub use loader::{Loader, Memlock, OnMismatch, load};
 pub use map::{Map, MapInfo, bpf_create_map, create_map};
 pub use maps::{HandleOf, Maps};
+pub use pin::DEFAULT_PIN_ROOT;
 pub use pod::Pod;
 pub use registry::{Declaration, MapDecl, declarations};
 pub use rules::{

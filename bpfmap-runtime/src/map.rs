@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::error::{MapLabel, Op};
@@ -17,6 +18,7 @@ pub struct Map {
     def: MapDef,
     decl: Option<&'static Declaration>,
     id: OnceLock<u32>,
+    pinned_at: Option<PathBuf>,
 }
 
 impl Map {
@@ -55,13 +57,66 @@ impl Map {
         Ok(MapInfo::from(info))
     }
 
+    /// `BPF_MAP_FREEZE`: makes the map read-only for user space from now on (programs may
+    /// still write it unless it was created with `rdonly_prog`); used to seal configuration.
+    pub fn freeze(&self) -> Result<(), Error> {
+        sys::freeze(self.fd()).map_err(|errno| self.error(Op::Freeze, errno))
+    }
+
     /// Duplicates the fd (`F_DUPFD_CLOEXEC`) into another owner of the same map.
     pub fn try_clone(&self) -> Result<Map, Error> {
         let fd = self
             .fd
             .try_clone()
             .map_err(|e| self.error(Op::Info, Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
-        Ok(Map { fd, def: self.def, decl: self.decl, id: self.id.clone() })
+        Ok(Map { fd, def: self.def, decl: self.decl, id: self.id.clone(), pinned_at: self.pinned_at.clone() })
+    }
+
+    /// Opens the map with kernel id `id` (as `bpftool map show` lists it): a new fd on a map
+    /// another program created. Its definition is read back from the kernel.
+    pub fn from_id(id: u32) -> Result<Map, Error> {
+        let fd =
+            sys::map_fd_by_id(id).map_err(|errno| Error::Open { what: format!("map id {id}"), errno })?;
+        Map::from_fd(fd, || format!("map id {id}"))
+    }
+
+    /// Opens the map pinned at `path` in bpffs.
+    pub fn from_pin(path: impl AsRef<std::path::Path>) -> Result<Map, Error> {
+        let path = path.as_ref();
+        let what = || format!("the map pinned at {}", path.display());
+        let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|_| Error::Open { what: what(), errno: Errno::EINVAL })?;
+        let fd = sys::obj_get(&c_path).map_err(|errno| Error::Open { what: what(), errno })?;
+        Map::from_fd(fd, what)
+    }
+
+    /// A map from an fd this process owns, its definition read back from the kernel.
+    pub(crate) fn from_fd(fd: OwnedFd, what: impl Fn() -> String) -> Result<Map, Error> {
+        let info = sys::map_info(fd.as_fd()).map_err(|errno| Error::Open { what: what(), errno })?;
+        let info = MapInfo::from(info);
+        let def = MapDef::new(info.map_type, info.key_size, info.value_size, info.max_entries)
+            .with_flags(info.flags)
+            .with_name(info.name)
+            .with_map_extra(info.map_extra);
+        Ok(Map { fd, def, decl: None, id: OnceLock::from(info.id), pinned_at: None })
+    }
+
+    /// Where the loader pinned this map, or found it pinned.
+    pub fn pinned_at(&self) -> Option<&Path> {
+        self.pinned_at.as_deref()
+    }
+
+    /// This map, known as `decl` and found or pinned at `path`.
+    pub(crate) fn declared(mut self, def: MapDef, decl: &'static Declaration, path: PathBuf) -> Map {
+        self.def = def;
+        self.decl = Some(decl);
+        self.pinned_at = Some(path);
+        self
+    }
+
+    pub(crate) fn with_pin(mut self, path: PathBuf) -> Map {
+        self.pinned_at = Some(path);
+        self
     }
 
     /// Who to blame in an error.
@@ -75,9 +130,16 @@ impl Map {
 
     /// Creates `def` (already validated and resolved) through `BPF_MAP_CREATE`.
     pub(crate) fn create_validated(def: MapDef, decl: Option<&'static Declaration>) -> Result<Map, Error> {
+        let fd = Map::create_fd(&def).map_err(|errno| Error::create(&def, decl, errno))?;
+        Ok(Map { fd, def, decl, id: OnceLock::new(), pinned_at: None })
+    }
+
+    /// `BPF_MAP_CREATE` for a validated, resolved definition, with the bare errno (probes use
+    /// it: explaining an errno may itself probe).
+    pub(crate) fn create_fd(def: &MapDef) -> Result<OwnedFd, Errno> {
         // The template of a map-of-maps only lends its fd for the creation.
         let inner = match def.inner {
-            Some(inner) => Some(Map::create_validated(inner.resolve_for(HostLimits::current()), None)?),
+            Some(inner) => Some(Map::create_fd(&inner.resolve_for(HostLimits::current()))?),
             None => None,
         };
         let mut attr = attr::MapCreate {
@@ -86,16 +148,14 @@ impl Map {
             value_size: def.value_size,
             max_entries: def.max_entries,
             map_flags: def.flags.bits(),
-            inner_map_fd: inner.as_ref().map_or(0, |m| sys::fd_u32(m.fd())),
+            inner_map_fd: inner.as_ref().map_or(0, |fd| sys::fd_u32(fd.as_fd())),
             numa_node: def.numa_node,
             map_name: def.name.to_kernel(),
             map_extra: def.map_extra,
             ..Default::default()
         };
         // SAFETY: MAP_CREATE reads no pointers from this attr prefix and returns a new fd.
-        let fd = unsafe { sys::bpf(Cmd::MapCreate, &mut attr).and_then(|ret| sys::owned_fd(ret)) }
-            .map_err(|errno| Error::create(&def, decl, errno))?;
-        Ok(Map { fd, def, decl, id: OnceLock::new() })
+        unsafe { sys::bpf(Cmd::MapCreate, &mut attr).and_then(|ret| sys::owned_fd(ret)) }
     }
 }
 

@@ -67,6 +67,11 @@ pub(crate) fn slot_of(decl: &'static Declaration) -> Option<usize> {
 /// A struct declared with `#[bpf_map]`: the marker type that names a map.
 ///
 /// The attribute implements it; write `maps.get::<Flows>()` to reach the map it declares.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a #[bpf_map] struct",
+    label = "not declared with #[bpf_map]",
+    note = "`maps.get::<T>()` and `inner = T` take a struct declared with #[bpf_map(...)]"
+)]
 pub trait MapDecl: 'static {
     /// The key type (`()` for types without a key).
     type Key: Pod;

@@ -1,6 +1,8 @@
 //! Shared by the kernel tests: whether `bpf()` works here, and what to do when it does not.
 #![allow(dead_code)]
 
+pub mod bpf;
+
 use std::sync::OnceLock;
 
 /// Whether this process can create BPF maps. When it cannot, a kernel test skips with a

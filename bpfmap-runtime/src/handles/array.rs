@@ -1,13 +1,13 @@
 //! `ArrayMap`: typed access to `array` maps.
 
-use core::fmt;
 use core::mem::MaybeUninit;
 
-use super::{Types, check_shape};
+use super::batch::{EntrySource, PlainDecode, next_entry, write_batch};
+use super::{MmapArray, Types, check_shape};
 use crate::error::Op;
 use crate::pod::bytes_of;
-use crate::rules::Family;
-use crate::sys;
+use crate::rules::{Family, MapFlags};
+use crate::sys::{self, Batch};
 use crate::{Error, Map, Pod};
 
 /// An `array` map of values `V`, indexed by `u32` from 0 to `max_entries - 1`.
@@ -48,11 +48,6 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
         ArrayMap { map, _types: Types::default() }
     }
 
-    /// The map.
-    pub fn map(&self) -> &'m Map {
-        self.map
-    }
-
     /// The number of slots: `max_entries`.
     pub fn len(&self) -> u32 {
         self.map.def().max_entries
@@ -85,48 +80,61 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
             .map_err(|errno| self.map.error(Op::Update, errno))
     }
 
-    /// Every `(index, value)`, in index order.
+    /// Writes `values[i]` at `indexes[i]` for every `i` (`BPF_MAP_UPDATE_BATCH`); returns how
+    /// many were written.
+    pub fn set_batch(&self, indexes: &[u32], values: &[V]) -> Result<usize, Error> {
+        super::hash::check_lengths(self.map, indexes.len(), values.len())?;
+        // SAFETY: slices of Pod indexes and values are contiguous, of the map's sizes.
+        unsafe {
+            write_batch(
+                self.map,
+                Batch::Update,
+                indexes.as_ptr() as *const u8,
+                values.as_ptr() as *const u8,
+                indexes.len(),
+                0,
+            )
+        }
+    }
+
+    /// The array's memory, mapped into this process: reads and writes with no syscall.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] unless the map was created with `flags = "mmapable"`; the `mmap`
+    /// errno otherwise (`EPERM` for a frozen map).
+    pub fn mmap(&self) -> Result<MmapArray<'m, V>, Error> {
+        if !self.map.def().flags.contains(MapFlags::MMAPABLE) {
+            return Err(Error::Mismatch {
+                map: self.map.label(),
+                what: "only an array created with `flags = \"mmapable\"` can be mapped".to_string(),
+            });
+        }
+        MmapArray::new(self.map)
+    }
+
+    /// Every `(index, value)`, in index order, read with `BPF_MAP_LOOKUP_BATCH`.
     pub fn iter(&self) -> ArrayIter<'m, V> {
-        ArrayIter { array: ArrayMap::new_unchecked(self.map), next: 0 }
+        ArrayIter {
+            source: EntrySource::new(self.map, size_of::<V>()),
+            map: self.map,
+            decode: PlainDecode::default(),
+        }
     }
 }
 
-impl<V> Clone for ArrayMap<'_, V> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<V> Copy for ArrayMap<'_, V> {}
-
-impl<V> fmt::Debug for ArrayMap<'_, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ArrayMap").field(self.map).finish()
-    }
-}
+super::common::handle_common!(ArrayMap<V>);
 
 /// The entries of an [`ArrayMap`].
 pub struct ArrayIter<'m, V> {
-    array: ArrayMap<'m, V>,
-    next: u32,
+    source: EntrySource<'m, u32>,
+    map: &'m Map,
+    decode: PlainDecode<u32, V>,
 }
 
 impl<V: Pod> Iterator for ArrayIter<'_, V> {
     type Item = Result<(u32, V), Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.next >= self.array.len() {
-            return None;
-        }
-        let index = self.next;
-        self.next += 1;
-        match self.array.get(index) {
-            Ok(Some(value)) => Some(Ok((index, value))),
-            Ok(None) => None,
-            Err(e) => {
-                self.next = u32::MAX;
-                Some(Err(e))
-            }
-        }
+        next_entry(&mut self.source, self.map, &mut self.decode)
     }
 }

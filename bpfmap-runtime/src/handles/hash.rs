@@ -1,13 +1,13 @@
 //! `HashMap`: typed access to `hash` and `lru_hash` maps.
 
-use core::fmt;
 use core::mem::MaybeUninit;
 
+use super::batch::{Drain, EntrySource, PlainDecode, next_entry, write_batch};
 use super::{Keys, Types, Update, check_shape};
 use crate::error::Op;
 use crate::pod::bytes_of;
 use crate::rules::Family;
-use crate::sys;
+use crate::sys::{self, Batch};
 use crate::{Error, Map, Pod};
 
 /// A `hash` or `lru_hash` map with keys `K` and values `V`.
@@ -54,11 +54,6 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
         HashMap { map, _types: Types::default() }
     }
 
-    /// The map.
-    pub fn map(&self) -> &'m Map {
-        self.map
-    }
-
     /// The value at `key`, or `None`.
     pub fn get(&self, key: &K) -> Result<Option<V>, Error> {
         let mut value = MaybeUninit::<V>::uninit();
@@ -90,30 +85,76 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
             .map_err(|errno| self.map.error(Op::Delete, errno))
     }
 
+    /// Takes the value at `key` out of the map (`BPF_MAP_LOOKUP_AND_DELETE_ELEM`, Linux 5.14
+    /// for hash maps); `None` if absent.
+    pub fn get_and_remove(&self, key: &K) -> Result<Option<V>, Error> {
+        let mut value = MaybeUninit::<V>::uninit();
+        // SAFETY: `key` is a whole K and `value` has room for one V.
+        let found = unsafe {
+            sys::lookup_and_delete(self.map.fd(), bytes_of(key).as_ptr(), value.as_mut_ptr() as *mut u8, 0)
+        }
+        .map_err(|errno| self.map.error(Op::LookupAndDelete, errno))?;
+        // SAFETY: the kernel wrote a whole V; any bytes are a valid V.
+        Ok(found.then(|| unsafe { value.assume_init() }))
+    }
+
+    /// Writes `values[i]` at `keys[i]` for every `i`, in as few syscalls as the kernel allows
+    /// (`BPF_MAP_UPDATE_BATCH`); returns how many were written.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] when the slices differ in length; the kernel's error otherwise
+    /// (entries before the failing one are written).
+    pub fn insert_batch(&self, keys: &[K], values: &[V], update: Update) -> Result<usize, Error> {
+        check_lengths(self.map, keys.len(), values.len())?;
+        // SAFETY: slices of Pod keys and values are contiguous, of the map's sizes.
+        unsafe {
+            write_batch(
+                self.map,
+                Batch::Update,
+                keys.as_ptr() as *const u8,
+                values.as_ptr() as *const u8,
+                keys.len(),
+                update.flags(),
+            )
+        }
+    }
+
+    /// Deletes every key of `keys` (`BPF_MAP_DELETE_BATCH`); returns how many were deleted.
+    /// A key that is absent stops the batch with `ENOENT`.
+    pub fn remove_batch(&self, keys: &[K]) -> Result<usize, Error> {
+        // SAFETY: a slice of Pod keys is contiguous, of the map's key size.
+        unsafe {
+            write_batch(self.map, Batch::Delete, keys.as_ptr() as *const u8, core::ptr::null(), keys.len(), 0)
+        }
+    }
+
+    /// Takes every entry out of the map, in batches (`BPF_MAP_LOOKUP_AND_DELETE_BATCH`).
+    pub fn drain(&self) -> HashDrain<'m, K, V> {
+        HashDrain(Drain::new(self.map, PlainDecode::default()))
+    }
+
+    /// Deletes every entry.
+    pub fn clear(&self) -> Result<(), Error> {
+        self.drain().try_for_each(|entry| entry.map(drop))
+    }
+
     /// The keys (see [`Keys`] for what happens when the map changes meanwhile).
     pub fn keys(&self) -> Keys<'m, K> {
         Keys::new(self.map)
     }
 
-    /// The entries; a key deleted between reading it and reading its value is skipped.
+    /// The entries, read with `BPF_MAP_LOOKUP_BATCH` into reused buffers (where the kernel
+    /// lacks it: key by key, bounded as [`Keys`] is, skipping keys deleted meanwhile).
     pub fn iter(&self) -> HashIter<'m, K, V> {
-        HashIter { keys: self.keys(), map: HashMap::new_unchecked(self.map) }
+        HashIter {
+            source: EntrySource::new(self.map, size_of::<V>()),
+            map: self.map,
+            decode: PlainDecode::default(),
+        }
     }
 }
 
-impl<K, V> Clone for HashMap<'_, K, V> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<K, V> Copy for HashMap<'_, K, V> {}
-
-impl<K, V> fmt::Debug for HashMap<'_, K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("HashMap").field(self.map).finish()
-    }
-}
+super::common::handle_common!(HashMap<K, V>);
 
 impl<'m, K: Pod, V: Pod> IntoIterator for HashMap<'m, K, V> {
     type Item = Result<(K, V), Error>;
@@ -125,24 +166,34 @@ impl<'m, K: Pod, V: Pod> IntoIterator for HashMap<'m, K, V> {
 
 /// The entries of a [`HashMap`].
 pub struct HashIter<'m, K, V> {
-    keys: Keys<'m, K>,
-    map: HashMap<'m, K, V>,
+    source: EntrySource<'m, K>,
+    map: &'m Map,
+    decode: PlainDecode<K, V>,
 }
 
 impl<K: Pod, V: Pod> Iterator for HashIter<'_, K, V> {
     type Item = Result<(K, V), Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let key = match self.keys.next()? {
-                Ok(key) => key,
-                Err(e) => return Some(Err(e)),
-            };
-            match self.map.get(&key) {
-                Ok(Some(value)) => return Some(Ok((key, value))),
-                Ok(None) => continue,
-                Err(e) => return Some(Err(e)),
-            }
-        }
+        next_entry(&mut self.source, self.map, &mut self.decode)
     }
+}
+
+/// The entries taken out of a [`HashMap`] by [`HashMap::drain`].
+pub struct HashDrain<'m, K, V>(Drain<'m, PlainDecode<K, V>>);
+
+impl<K: Pod, V: Pod> Iterator for HashDrain<'_, K, V> {
+    type Item = Result<(K, V), Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next()
+    }
+}
+
+/// Batches take one value per key.
+pub(crate) fn check_lengths(map: &Map, keys: usize, values: usize) -> Result<(), Error> {
+    if keys == values {
+        return Ok(());
+    }
+    Err(Error::Mismatch { map: map.label(), what: format!("a batch of {keys} keys and {values} values") })
 }

@@ -1,12 +1,38 @@
 //! Typed handles over created maps, one module per map family.
 
+mod arena;
 mod array;
+mod batch;
+mod bloom;
+mod common;
+mod fd_maps;
 mod hash;
 mod keys;
+mod lpm;
+mod map_of_maps;
+mod mmap;
+mod percpu;
+mod queue;
+mod ringbuf;
+mod stack_trace;
+mod storage;
 
+pub use arena::{Arena, ArenaMemory};
 pub use array::{ArrayIter, ArrayMap};
-pub use hash::{HashIter, HashMap};
+pub use bloom::BloomFilter;
+pub use fd_maps::{
+    CgroupArray, CpuMap, DevMap, PerfEventArray, ProgArray, ReuseportSockArray, SockMap, XskMap,
+};
+pub use hash::{HashDrain, HashIter, HashMap};
 pub use keys::Keys;
+pub use lpm::{LpmIter, LpmKey, LpmTrie};
+pub use map_of_maps::MapOfMaps;
+pub use mmap::MmapArray;
+pub use percpu::{PerCpuArray, PerCpuDrain, PerCpuHashMap, PerCpuIter, PerCpuValues};
+pub use queue::{Queue, Stack};
+pub use ringbuf::{RingBuf, RingBufConsumer, UserRingBuf, UserRingBufProducer};
+pub use stack_trace::StackTraceMap;
+pub use storage::{CgroupStorage, PerCpuCgroupStorage};
 
 use core::marker::PhantomData;
 
@@ -41,7 +67,7 @@ pub(crate) fn check_shape<K: Pod, V: Pod>(map: &Map, families: &[Family], handle
     let family = def.map_type.rules().map(|r| r.family);
     let mismatch = |what: String| Err(Error::Mismatch { map: map.label(), what });
     if !family.is_some_and(|f| families.contains(&f)) {
-        return mismatch(format!("a {handle} cannot serve {} maps", def.map_type));
+        return mismatch(format!("`{handle}` cannot serve `{}` maps", def.map_type));
     }
     if def.key_size as usize != size_of::<K>() {
         return mismatch(format!(
@@ -58,6 +84,34 @@ pub(crate) fn check_shape<K: Pod, V: Pod>(map: &Map, families: &[Family], handle
             core::any::type_name::<V>(),
             size_of::<V>()
         ));
+    }
+    Ok(())
+}
+
+/// Checks that `map` belongs to one of `families` (for handles whose value is not a Rust type).
+pub(crate) fn check_family(map: &Map, families: &[Family], handle: &str) -> Result<(), Error> {
+    match map.def().map_type.rules().map(|r| r.family) {
+        Some(f) if families.contains(&f) => Ok(()),
+        _ => Err(Error::Mismatch {
+            map: map.label(),
+            what: format!("`{handle}` cannot serve `{}` maps", map.def().map_type),
+        }),
+    }
+}
+
+/// Checks the key size against `K` as well.
+pub(crate) fn check_family_key<K>(map: &Map, families: &[Family], handle: &str) -> Result<(), Error> {
+    check_family(map, families, handle)?;
+    if map.def().key_size as usize != size_of::<K>() {
+        return Err(Error::Mismatch {
+            map: map.label(),
+            what: format!(
+                "key_size is {} but `{}` is {} bytes",
+                map.def().key_size,
+                core::any::type_name::<K>(),
+                size_of::<K>()
+            ),
+        });
     }
     Ok(())
 }

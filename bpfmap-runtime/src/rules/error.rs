@@ -22,7 +22,7 @@ use super::{EntriesRule, MapFlags, MapType, SizeRule};
 /// assert_eq!(
 ///     err.to_string(),
 ///     "key_size 8 is refused by `array` maps: `key` must be 4 bytes (a u32 index): \
-///      this map type is indexed by u32 (the kernel returns EINVAL)"
+///      array-like maps are indexed by u32 (the kernel returns EINVAL)"
 /// );
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -201,7 +201,9 @@ pub enum Subject {
 }
 
 impl RuleError {
-    /// The errno `BPF_MAP_CREATE` returns for this definition.
+    /// The errno `BPF_MAP_CREATE` returns for this definition. (One rule is stricter than the
+    /// kernel: fd arrays of more than 2^31 - 1 entries, which it creates but crashes freeing;
+    /// they get `E2BIG`.)
     pub const fn errno(&self) -> Errno {
         match *self {
             RuleError::KeySize { size, rule, .. } | RuleError::ValueSize { size, rule, .. } => {
@@ -255,10 +257,10 @@ impl RuleError {
                 "`key` and `value` together must stay under 4 MiB - 48 bytes: a hash element must fit one kernel allocation"
             }
             RuleError::StackTraceDepth { frame: 32, .. } => {
-                "`value` must be a whole number of 32-byte build-id frames (struct bpf_stack_build_id), at most kernel.perf_event_max_stack of them"
+                "`value` must be a whole number of 32-byte build-id frames (struct bpf_stack_build_id), at most kernel.perf_event_max_stack (127 by default) of them"
             }
             RuleError::StackTraceDepth { .. } => {
-                "`value` must be a whole number of 8-byte addresses, at most kernel.perf_event_max_stack of them"
+                "`value` must be a whole number of 8-byte addresses, at most kernel.perf_event_max_stack (127 by default) of them"
             }
             RuleError::MaxEntries { rule, .. } => rule.why(),
             RuleError::UnknownFlag { .. } => "`flags` has a bit that no kernel defines as a map flag",
@@ -282,6 +284,11 @@ impl RuleError {
             }
             RuleError::InnerUnexpected { .. } => "`inner` is only for `array_of_maps` and `hash_of_maps`",
             RuleError::InnerInvalid { .. } => "`inner` must be a valid map definition itself",
+            RuleError::InnerType {
+                inner: MapType::CGROUP_STORAGE | MapType::PERCPU_CGROUP_STORAGE, ..
+            } => {
+                "`inner` must be a map that can sit inside another: not a cgroup storage, which the kernel cannot compare with a template"
+            }
             RuleError::InnerType { .. } => {
                 "`inner` must be a map that can sit inside another: not a map-of-maps, and not a prog_array"
             }
@@ -320,35 +327,46 @@ impl fmt::Display for RuleError {
                 write!(f, "max_entries {max_entries} is refused by {} maps: {rule}", type_name(map_type))?
             }
             RuleError::UnknownFlag { flag } => write!(f, "flag {flag} is unknown: {rule}")?,
-            RuleError::FlagRefused { map_type, flag } => match flag.info() {
-                Some(info) => write!(
-                    f,
-                    "flag `{}` is refused by {} maps: {rule}; it is accepted by {}",
-                    info.name,
-                    type_name(map_type),
-                    accepted_by(flag)
-                )?,
-                None => write!(f, "flag {flag} is refused by {} maps: {rule}", type_name(map_type))?,
-            },
-            RuleError::LruNoPrealloc { map_type } => {
-                write!(f, "flag `no_prealloc` is refused by {} maps: {rule}", type_name(map_type))?
+            RuleError::FlagRefused { flag: MapFlags::PATH_FD, .. } => f.write_str(
+                "flag `path_fd` is not a map-creation flag: it belongs to BPF_OBJ_PIN and BPF_OBJ_GET",
+            )?,
+            RuleError::FlagRefused { map_type, flag } => {
+                write!(f, "flag `{flag}` is refused by {} maps, which accept ", type_name(map_type))?;
+                let accepted = map_type.rules().map_or(MapFlags::EMPTY, |r| r.flags);
+                match accepted.is_empty() {
+                    true => f.write_str("no flags")?,
+                    false => write!(f, "only {}", names(accepted))?,
+                }
+                let users = types_accepting(flag);
+                if !users.is_empty() && users.len() <= 3 {
+                    write!(f, "; `{flag}` is for {} maps", users.join(", "))?;
+                }
             }
-            RuleError::FlagRequired { map_type, flag } => write!(
+            RuleError::LruNoPrealloc { map_type } => write!(
                 f,
-                "{} maps require flag `{flag}`: {rule}; add `flags = \"{flag}\"`",
+                "flag `no_prealloc` is refused by {} maps: LRU maps are always preallocated",
                 type_name(map_type)
             )?,
+            RuleError::FlagRequired { map_type, flag } => {
+                write!(f, "{} maps require flag `{flag}`: add it to `flags`", type_name(map_type))?;
+                if let Some(why) = required_because(flag) {
+                    write!(f, "; {why}")?;
+                }
+            }
             RuleError::FlagsConflict { first, second, .. } => {
                 write!(f, "flags `{first}` and `{second}` exclude each other: {rule}")?
             }
-            RuleError::TokenFd => write!(f, "flag `token_fd` is refused: {rule}")?,
+            RuleError::TokenFd => write!(f, "flag {rule}")?,
             RuleError::NumaNode { node } => write!(f, "numa_node {node} is refused: {rule}")?,
             RuleError::MapExtra { map_type, map_extra, .. } => {
                 write!(f, "map_extra {map_extra:#x} is refused by {} maps: {rule}", type_name(map_type))?
             }
             RuleError::NameTooLong { len } => write!(f, "the name is {len} bytes: {rule}")?,
+            RuleError::NameByte { index, byte } if byte.is_ascii() => {
+                write!(f, "the name has {:?} at index {index}: {rule}", byte as char)?
+            }
             RuleError::NameByte { index, byte } => {
-                write!(f, "the name has byte {:?} at {index}: {rule}", byte as char)?
+                write!(f, "the name has a non-ASCII byte {byte:#04x} at index {index}: {rule}")?
             }
             RuleError::InnerMissing { map_type } => {
                 write!(f, "{} maps need an inner map: {rule}", type_name(map_type))?
@@ -363,20 +381,45 @@ impl fmt::Display for RuleError {
                 write!(f, "the inner {} map template is invalid: {rule}", type_name(inner))?
             }
         }
-        write!(f, " (the kernel returns {})", self.errno().name())
+        match self {
+            // The one rule stricter than the kernel (see `errno`).
+            RuleError::MaxEntries { max_entries, .. }
+                if *max_entries > i32::MAX as u32
+                    && self.errno() == Errno::E2BIG
+                    && matches!(self, RuleError::MaxEntries { map_type, .. } if is_fd_array(*map_type)) =>
+            {
+                write!(f, " (bpfmap refuses it with E2BIG to keep the kernel from crashing)")
+            }
+            _ => write!(f, " (the kernel returns {})", self.errno().name()),
+        }
     }
 }
 
-/// The types that accept `flag`, for the hint after a refused flag.
-fn accepted_by(flag: MapFlags) -> String {
-    let names: Vec<_> = MapType::all()
+fn is_fd_array(map_type: MapType) -> bool {
+    [MapType::PROG_ARRAY, MapType::PERF_EVENT_ARRAY, MapType::CGROUP_ARRAY, MapType::ARRAY_OF_MAPS]
+        .contains(&map_type)
+}
+
+/// The types that accept `flag`, quoted.
+fn types_accepting(flag: MapFlags) -> Vec<String> {
+    MapType::all()
         .filter_map(|t| t.rules())
         .filter(|r| r.flags.contains(flag))
         .map(|r| format!("`{}`", r.name))
-        .collect();
-    match names.len() {
-        0 => "no map type".to_string(),
-        _ => names.join(", "),
+        .collect()
+}
+
+/// `flags` as quoted names: "`numa_node`, `rb_overwrite`".
+fn names(flags: MapFlags) -> String {
+    flags.iter().map(|flag| format!("`{flag}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// Why a type requires a flag.
+fn required_because(flag: MapFlags) -> Option<&'static str> {
+    match flag {
+        MapFlags::NO_PREALLOC => Some("its nodes are allocated on demand"),
+        MapFlags::MMAPABLE => Some("an arena exists to be mapped into user space"),
+        _ => None,
     }
 }
 

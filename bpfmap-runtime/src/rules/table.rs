@@ -156,13 +156,28 @@ pub enum Family {
     UserRingBuf,
     /// `array_of_maps`, `hash_of_maps`: maps as values.
     MapOfMaps,
-    /// Maps whose values are file descriptors written from user space (program, perf event,
-    /// cgroup, device, CPU, socket and XDP-socket maps).
-    FdMap,
+    /// `prog_array`: program fds by index, for tail calls.
+    ProgArray,
+    /// `perf_event_array`: perf event fds by CPU.
+    PerfEventArray,
+    /// `cgroup_array`: cgroup fds by index.
+    CgroupArray,
+    /// `devmap`, `devmap_hash`: network devices (and XDP programs) by key.
+    DevMap,
+    /// `cpumap`: CPU queue sizes (and XDP programs) by CPU.
+    CpuMap,
+    /// `xskmap`: AF_XDP socket fds by queue.
+    XskMap,
+    /// `sockmap`, `sockhash`: socket fds by key.
+    SockMap,
+    /// `reuseport_sockarray`: `SO_REUSEPORT` socket fds by index.
+    ReuseportSockArray,
     /// `stack_trace`: stack traces by id.
     StackTrace,
-    /// `cgroup_storage`, `percpu_cgroup_storage`: storage of cgroup-attached programs.
+    /// `cgroup_storage`: storage of cgroup-attached programs.
     CgroupStorage,
+    /// `percpu_cgroup_storage`: per-CPU storage of cgroup-attached programs.
+    PerCpuCgroupStorage,
     /// `arena`: pages shared by programs and user space.
     Arena,
     /// A type this crate creates but has no typed handle for.
@@ -184,9 +199,17 @@ impl Family {
             Family::RingBuf => "RingBuf",
             Family::UserRingBuf => "UserRingBuf",
             Family::MapOfMaps => "MapOfMaps",
-            Family::FdMap => "FdMap",
+            Family::ProgArray => "ProgArray",
+            Family::PerfEventArray => "PerfEventArray",
+            Family::CgroupArray => "CgroupArray",
+            Family::DevMap => "DevMap",
+            Family::CpuMap => "CpuMap",
+            Family::XskMap => "XskMap",
+            Family::SockMap => "SockMap",
+            Family::ReuseportSockArray => "ReuseportSockArray",
             Family::StackTrace => "StackTrace",
             Family::CgroupStorage => "CgroupStorage",
+            Family::PerCpuCgroupStorage => "PerCpuCgroupStorage",
             Family::Arena => "Arena",
             Family::Untyped => "Untyped",
         }
@@ -259,7 +282,7 @@ const KEY_ANY: SizeRule = SizeRule::Range {
 };
 const KEY_INDEX: SizeRule = SizeRule::Exactly {
     size: 4,
-    why: "`key` must be 4 bytes (a u32 index): this map type is indexed by u32",
+    why: "`key` must be 4 bytes (a u32 index): array-like maps are indexed by u32",
 };
 const KEY_NONE: SizeRule =
     SizeRule::Zero { why: "this map type has no key: remove the `key` field (key_size must be 0)" };
@@ -359,6 +382,15 @@ const VALUE_INSN: SizeRule =
 
 const ENTRIES_ANY: EntriesRule =
     EntriesRule::Range { min: 1, max: u32::MAX, over: Errno::E2BIG, why: "`max_entries` must be at least 1" };
+/// The one rule that is stricter than the kernel: it creates fd arrays of more than INT_MAX
+/// entries, but its `fd_array_map_free` counts them with an `int` and oopses when the map is
+/// freed (seen on 6.18: a page fault in `perf_event_fd_array_map_free`, the memory leaked).
+const ENTRIES_FD_ARRAY: EntriesRule = EntriesRule::Range {
+    min: 1,
+    max: i32::MAX as u32,
+    over: Errno::E2BIG,
+    why: "`max_entries` must be 1 to 2^31 - 1: the kernel creates larger fd arrays but crashes when it frees them",
+};
 const ENTRIES_HASH: EntriesRule = EntriesRule::Buckets {
     over: Errno::E2BIG,
     why: "`max_entries` must be 1 to 2^27 (134217728): the bucket array must stay under 4 GiB",
@@ -474,9 +506,9 @@ static TYPES: [TypeRules; 34] = [
     t(MapType::ARRAY, "array", (3, 19), F::Array, KEY_INDEX, VALUE_ARRAY, ENTRIES_ANY,
         MapFlags::NUMA_NODE.union(MapFlags::ACCESS).union(MapFlags::MMAPABLE).union(MapFlags::INNER_MAP),
         Unprivileged, "an array of values indexed by u32, preallocated and zeroed"),
-    t(MapType::PROG_ARRAY, "prog_array", (4, 2), F::FdMap, KEY_INDEX, VALUE_FD, ENTRIES_ANY, FD_ARRAY_FLAGS,
+    t(MapType::PROG_ARRAY, "prog_array", (4, 2), F::ProgArray, KEY_INDEX, VALUE_FD, ENTRIES_FD_ARRAY, FD_ARRAY_FLAGS,
         Unprivileged, "program fds for bpf_tail_call"),
-    t(MapType::PERF_EVENT_ARRAY, "perf_event_array", (4, 3), F::FdMap, KEY_INDEX, VALUE_FD, ENTRIES_ANY,
+    t(MapType::PERF_EVENT_ARRAY, "perf_event_array", (4, 3), F::PerfEventArray, KEY_INDEX, VALUE_FD, ENTRIES_FD_ARRAY,
         FD_ARRAY_FLAGS.union(MapFlags::PRESERVE_ELEMS), Unprivileged,
         "perf event fds, usually one per CPU, for bpf_perf_event_output"),
     t(MapType::PERCPU_HASH, "percpu_hash", (4, 6), F::PerCpuHash, KEY_ANY, VALUE_PERCPU, ENTRIES_HASH,
@@ -488,7 +520,7 @@ static TYPES: [TypeRules; 34] = [
         ENTRIES_STACK_TRACE,
         MapFlags::NUMA_NODE.union(MapFlags::RDONLY).union(MapFlags::WRONLY).union(MapFlags::STACK_BUILD_ID),
         Bpf, "stack traces stored by bpf_get_stackid, by id"),
-    t(MapType::CGROUP_ARRAY, "cgroup_array", (4, 8), F::FdMap, KEY_INDEX, VALUE_FD, ENTRIES_ANY, FD_ARRAY_FLAGS,
+    t(MapType::CGROUP_ARRAY, "cgroup_array", (4, 8), F::CgroupArray, KEY_INDEX, VALUE_FD, ENTRIES_FD_ARRAY, FD_ARRAY_FLAGS,
         Unprivileged, "cgroup fds for bpf_skb_under_cgroup and bpf_current_task_under_cgroup"),
     t(MapType::LRU_HASH, "lru_hash", (4, 10), F::Hash, KEY_ANY, VALUE_ANY, ENTRIES_HASH,
         HASH_FLAGS.difference(MapFlags::NO_PREALLOC).union(MapFlags::NO_COMMON_LRU), Bpf,
@@ -500,27 +532,27 @@ static TYPES: [TypeRules; 34] = [
         MapFlags::NUMA_NODE.union(MapFlags::ACCESS), Bpf,
         "longest-prefix match on keys that start with a u32 prefix length")
         .requires(MapFlags::NO_PREALLOC),
-    t(MapType::ARRAY_OF_MAPS, "array_of_maps", (4, 12), F::MapOfMaps, KEY_INDEX, VALUE_FD, ENTRIES_ANY,
+    t(MapType::ARRAY_OF_MAPS, "array_of_maps", (4, 12), F::MapOfMaps, KEY_INDEX, VALUE_FD, ENTRIES_FD_ARRAY,
         FD_ARRAY_FLAGS, Unprivileged, "an array whose values are maps of one template")
         .creation(Creation::NeedsInner),
     t(MapType::HASH_OF_MAPS, "hash_of_maps", (4, 12), F::MapOfMaps, KEY_ANY, VALUE_FD, ENTRIES_HASH, HASH_FLAGS,
         Unprivileged, "a hash table whose values are maps of one template")
         .creation(Creation::NeedsInner),
-    t(MapType::DEVMAP, "devmap", (4, 14), F::FdMap, KEY_INDEX, VALUE_DEVMAP, ENTRIES_ANY, FD_ARRAY_FLAGS,
+    t(MapType::DEVMAP, "devmap", (4, 14), F::DevMap, KEY_INDEX, VALUE_DEVMAP, ENTRIES_ANY, FD_ARRAY_FLAGS,
         NetAdmin, "network devices for bpf_redirect_map, by index"),
-    t(MapType::SOCKMAP, "sockmap", (4, 14), F::FdMap, KEY_INDEX, VALUE_FD_OR_COOKIE, ENTRIES_ANY,
+    t(MapType::SOCKMAP, "sockmap", (4, 14), F::SockMap, KEY_INDEX, VALUE_FD_OR_COOKIE, ENTRIES_ANY,
         FD_ARRAY_FLAGS, NetAdmin, "sockets for redirection and sk_msg/sk_skb programs, by index"),
-    t(MapType::CPUMAP, "cpumap", (4, 15), F::FdMap, KEY_INDEX, VALUE_CPUMAP, ENTRIES_CPUS, MapFlags::NUMA_NODE,
+    t(MapType::CPUMAP, "cpumap", (4, 15), F::CpuMap, KEY_INDEX, VALUE_CPUMAP, ENTRIES_CPUS, MapFlags::NUMA_NODE,
         Bpf, "CPUs for XDP redirect, by CPU number"),
-    t(MapType::XSKMAP, "xskmap", (4, 18), F::FdMap, KEY_INDEX, VALUE_FD, ENTRIES_ANY, FD_ARRAY_FLAGS, NetAdmin,
+    t(MapType::XSKMAP, "xskmap", (4, 18), F::XskMap, KEY_INDEX, VALUE_FD, ENTRIES_ANY, FD_ARRAY_FLAGS, NetAdmin,
         "AF_XDP sockets for XDP redirect, by queue"),
-    t(MapType::SOCKHASH, "sockhash", (4, 18), F::FdMap, KEY_SOCKHASH, VALUE_FD_OR_COOKIE, ENTRIES_SOCKHASH,
+    t(MapType::SOCKHASH, "sockhash", (4, 18), F::SockMap, KEY_SOCKHASH, VALUE_FD_OR_COOKIE, ENTRIES_SOCKHASH,
         FD_ARRAY_FLAGS, NetAdmin, "sockets for redirection and sk_msg/sk_skb programs, by key"),
     t(MapType::CGROUP_STORAGE, "cgroup_storage", (4, 19), F::CgroupStorage, KEY_CGROUP_STORAGE, VALUE_STORAGE,
         ENTRIES_ZERO, QUEUE_FLAGS, Unprivileged, "storage of cgroup-attached programs, one value per cgroup"),
-    t(MapType::REUSEPORT_SOCKARRAY, "reuseport_sockarray", (4, 19), F::FdMap, KEY_INDEX, VALUE_FD_OR_COOKIE,
+    t(MapType::REUSEPORT_SOCKARRAY, "reuseport_sockarray", (4, 19), F::ReuseportSockArray, KEY_INDEX, VALUE_FD_OR_COOKIE,
         ENTRIES_ANY, QUEUE_FLAGS, Bpf, "SO_REUSEPORT sockets for sk_reuseport programs, by index"),
-    t(MapType::PERCPU_CGROUP_STORAGE, "percpu_cgroup_storage", (4, 20), F::CgroupStorage, KEY_CGROUP_STORAGE,
+    t(MapType::PERCPU_CGROUP_STORAGE, "percpu_cgroup_storage", (4, 20), F::PerCpuCgroupStorage, KEY_CGROUP_STORAGE,
         VALUE_PERCPU_STORAGE, ENTRIES_ZERO, QUEUE_FLAGS, Unprivileged,
         "per-CPU storage of cgroup-attached programs"),
     t(MapType::QUEUE, "queue", (4, 20), F::Queue, KEY_NONE, VALUE_KMALLOC, ENTRIES_ANY, QUEUE_FLAGS, Bpf,
@@ -531,7 +563,7 @@ static TYPES: [TypeRules; 34] = [
         LOCAL_STORAGE_FLAGS, Bpf, "socket-local storage")
         .requires(MapFlags::NO_PREALLOC)
         .creation(NEEDS_BTF_STORAGE),
-    t(MapType::DEVMAP_HASH, "devmap_hash", (5, 4), F::FdMap, KEY_INDEX, VALUE_DEVMAP, ENTRIES_DEVMAP_HASH,
+    t(MapType::DEVMAP_HASH, "devmap_hash", (5, 4), F::DevMap, KEY_INDEX, VALUE_DEVMAP, ENTRIES_DEVMAP_HASH,
         FD_ARRAY_FLAGS, NetAdmin, "network devices for bpf_redirect_map, by key"),
     t(MapType::STRUCT_OPS, "struct_ops", (5, 6), F::Untyped, KEY_INDEX, VALUE_ANY, ENTRIES_ONE,
         MapFlags::LINK.union(MapFlags::VTYPE_BTF_OBJ_FD), Bpf,

@@ -114,6 +114,11 @@ pub const fn check_flags(rules: &TypeRules, flags: MapFlags) -> Check {
         }
     }
     if let Some(e) = lru_no_prealloc {
+        // `bpf_map_flags_access_ok` is tested with the flag mask, before LRU's ENOTSUPP.
+        let (first, second, why) = CONFLICTS[1];
+        if flags.contains(first.union(second)) {
+            return Err(RuleError::FlagsConflict { first, second, why });
+        }
         return Err(e);
     }
     if !deferred.is_empty() {
@@ -277,7 +282,8 @@ const fn map_extra_refusal(
                 Errno::EINVAL,
             ));
         }
-        let end = map_extra.wrapping_add(max_entries as u64 * host.page_size as u64 - 1);
+        // u64 arithmetic wraps as the kernel's does (an empty arena is refused elsewhere).
+        let end = map_extra.wrapping_add((max_entries as u64 * host.page_size as u64).wrapping_sub(1));
         if map_extra >> 32 != end >> 32 {
             return Some((
                 "`map_extra` of an arena is the user address to map it at: the arena must not cross a 4 GiB boundary",
@@ -325,7 +331,8 @@ pub const fn check_inner(rules: &TypeRules, inner: Option<&MapDef>, host: &HostL
                 MapType::ARRAY_OF_MAPS | MapType::HASH_OF_MAPS => {
                     Err(RuleError::InnerType { inner: inner.map_type, errno: Errno::EINVAL })
                 }
-                MapType::PROG_ARRAY => {
+                // bpf_map_meta_alloc: types whose ops have no map_meta_equal cannot be templates.
+                MapType::PROG_ARRAY | MapType::CGROUP_STORAGE | MapType::PERCPU_CGROUP_STORAGE => {
                     Err(RuleError::InnerType { inner: inner.map_type, errno: Errno::ENOTSUPP })
                 }
                 _ => Ok(()),
@@ -334,9 +341,115 @@ pub const fn check_inner(rules: &TypeRules, inner: Option<&MapDef>, host: &HostL
     }
 }
 
+/// `NUMA_NO_NODE`: the kernel reads `numa_node` as an int, and -1 means "no node".
+const NUMA_NO_NODE: u32 = u32::MAX;
+
+/// One of a type's checks, in the order `validate` runs them for that type (see [`order`]).
+/// The checks that fail with EINVAL are split from the size ceilings (E2BIG, ERANGE), since
+/// the kernel tests the former first within one function, and the token and the inner
+/// template are steps because `map_create` reaches them between `map_alloc_check` and
+/// `map_alloc`.
+#[derive(Clone, Copy)]
+enum Step {
+    /// The flags: the type's mask, the access pairs, required flags, LRU's `no_prealloc`.
+    Flags,
+    /// `max_entries` of 0.
+    EmptyMap,
+    /// `key_size` outside the sizes the type has (EINVAL).
+    KeyShape,
+    /// `value_size` outside the sizes the type has (EINVAL).
+    ValueShape,
+    /// `map_extra` of a bloom filter or arena that is malformed (EINVAL).
+    ExtraShape,
+    /// `key_size` over the type's ceiling.
+    KeyCeiling,
+    /// `value_size` (or key + value) over the type's ceiling.
+    ValueCeiling,
+    /// Every other rule on `max_entries`.
+    Entries,
+    /// An arena range that crosses a 4 GiB boundary (ERANGE).
+    ExtraCeiling,
+    /// `token_fd`: resolved after `map_alloc_check`, before `map_alloc`.
+    Token,
+    /// The inner map template, read by the map-of-maps' `map_alloc`.
+    Inner,
+}
+
+use Step::*;
+
+/// The kernel's order of checks, per family of types: one line each, as a table.
+#[rustfmt::skip]
+mod orders {
+    use super::Step::{self, *};
+
+    /// Types checked in `map_alloc_check` (before the token): arrays, fd arrays, queues, storages.
+    pub const EARLY: &[Step] = &[
+        Flags, EmptyMap, KeyShape, ValueShape, ExtraShape, KeyCeiling,
+        ValueCeiling, Entries, ExtraCeiling, Token, Inner,
+    ];
+    /// Hash tables check everything in `map_alloc_check` but the bucket count, which `map_alloc`
+    /// tests after reading the inner template of a `hash_of_maps`.
+    pub const HASH: &[Step] = &[
+        Flags, EmptyMap, KeyShape, ValueShape, ExtraShape, KeyCeiling,
+        ValueCeiling, Token, Inner, Entries, ExtraCeiling,
+    ];
+    /// Types checked in `map_alloc` only (after the token): stack traces, LPM tries, device, CPU
+    /// and socket maps, ring buffers, arenas.
+    pub const LATE: &[Step] = &[
+        Token, Flags, EmptyMap, KeyShape, ValueShape, ExtraShape,
+        KeyCeiling, ValueCeiling, Entries, ExtraCeiling, Inner,
+    ];
+    /// Cgroup storage tests the key, then the value and its ceiling, then the flags and
+    /// `max_entries`, all in `map_alloc`.
+    pub const CGROUP_STORAGE: &[Step] = &[
+        Token, KeyShape, ValueShape, ValueCeiling, Flags, EmptyMap,
+        Entries, ExtraShape, KeyCeiling, ExtraCeiling, Inner,
+    ];
+    /// A bloom filter's `map_alloc_check` tests only the value ceiling; the rest is in `map_alloc`.
+    pub const BLOOM: &[Step] = &[
+        ValueCeiling, Token, Flags, EmptyMap, KeyShape, ValueShape,
+        ExtraShape, KeyCeiling, Entries, ExtraCeiling, Inner,
+    ];
+}
+
+/// The order of `map_type`'s checks.
+const fn order(map_type: MapType) -> &'static [Step] {
+    match map_type {
+        MapType::HASH | MapType::PERCPU_HASH | MapType::LRU_HASH | MapType::LRU_PERCPU_HASH => orders::HASH,
+        _ if map_type.raw() == MapType::HASH_OF_MAPS.raw() => orders::HASH,
+        MapType::ARRAY | MapType::PERCPU_ARRAY | MapType::PROG_ARRAY | MapType::PERF_EVENT_ARRAY => {
+            orders::EARLY
+        }
+        MapType::CGROUP_ARRAY | MapType::ARRAY_OF_MAPS | MapType::REUSEPORT_SOCKARRAY => orders::EARLY,
+        MapType::QUEUE | MapType::STACK | MapType::STRUCT_OPS | MapType::INSN_ARRAY => orders::EARLY,
+        MapType::SK_STORAGE | MapType::INODE_STORAGE | MapType::TASK_STORAGE | MapType::CGRP_STORAGE => {
+            orders::EARLY
+        }
+        MapType::CGROUP_STORAGE | MapType::PERCPU_CGROUP_STORAGE => orders::CGROUP_STORAGE,
+        MapType::BLOOM_FILTER => orders::BLOOM,
+        _ => orders::LATE,
+    }
+}
+
+/// `r` if it fails with EINVAL (a malformed attribute), else `Ok`.
+const fn shape(r: Check) -> Check {
+    match r {
+        Err(e) if e.errno().raw() == Errno::EINVAL.raw() => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// `r` if it fails with another errno than EINVAL (a ceiling), else `Ok`.
+const fn ceiling(r: Check) -> Check {
+    match r {
+        Err(e) if e.errno().raw() != Errno::EINVAL.raw() => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// Every rule, in the kernel's order; see [`MapDef::validate_on`].
 pub(super) const fn validate(def: &MapDef, host: &HostLimits) -> Check {
-    let flags = def.flags;
+    let mut flags = def.flags;
     // map_create's generic checks come before it looks at the type.
     if def.map_extra != 0
         && def.map_type.raw() != MapType::BLOOM_FILTER.raw()
@@ -351,7 +464,12 @@ pub(super) const fn validate(def: &MapDef, host: &HostLimits) -> Check {
         let (first, second, why) = CONFLICTS[0];
         return Err(RuleError::FlagsConflict { first, second, why });
     }
-    if flags.contains(MapFlags::NUMA_NODE) && !host.numa_node_online(def.numa_node) {
+    // `numa_node` -1 with the flag names no node: no node to be online, and hash tables and
+    // per-CPU arrays, which refuse a node rather than the flag, take it as if the flag were
+    // absent (`numa_node != NUMA_NO_NODE && percpu` in htab_map_alloc_check and
+    // array_map_alloc_check).
+    let no_node = flags.contains(MapFlags::NUMA_NODE) && def.numa_node == NUMA_NO_NODE;
+    if flags.contains(MapFlags::NUMA_NODE) && !no_node && !host.numa_node_online(def.numa_node) {
         return Err(RuleError::NumaNode { node: def.numa_node });
     }
     let rules = match check_type(def.map_type) {
@@ -359,21 +477,33 @@ pub(super) const fn validate(def: &MapDef, host: &HostLimits) -> Check {
         Err(e) => return Err(e),
     };
     check!(check_standalone(rules));
-    // The type's own checks: flags, then an empty map, then sizes, then limits.
-    check!(check_flags(rules, flags));
+    if no_node && (is_hash_table(def.map_type) || def.map_type.raw() == MapType::PERCPU_ARRAY.raw()) {
+        flags = flags.difference(MapFlags::NUMA_NODE);
+    }
     let entries = check_max_entries(rules, def.max_entries, flags, host);
-    if let Err(e) = entries
-        && def.max_entries == 0
-    {
-        return Err(e);
+    let key = check_key(rules, def.key_size);
+    let value = check_value(rules, def.key_size, def.value_size, flags, host);
+    let extra = check_map_extra(rules, def.map_extra, def.max_entries, host);
+    let steps = order(def.map_type);
+    let mut i = 0;
+    while i < steps.len() {
+        check!(match steps[i] {
+            Flags => check_flags(rules, flags),
+            EmptyMap if def.max_entries == 0 => entries,
+            EmptyMap => Ok(()),
+            KeyShape => shape(key),
+            ValueShape => shape(value),
+            ExtraShape => shape(extra),
+            KeyCeiling => ceiling(key),
+            ValueCeiling => ceiling(value),
+            Entries => entries,
+            ExtraCeiling => ceiling(extra),
+            Token if flags.contains(MapFlags::TOKEN_FD) => Err(RuleError::TokenFd),
+            Token => Ok(()),
+            Inner => check_inner(rules, def.inner, host),
+        });
+        i += 1;
     }
-    check!(check_key(rules, def.key_size));
-    check!(check_value(rules, def.key_size, def.value_size, flags, host));
-    check!(entries);
-    check!(check_map_extra(rules, def.map_extra, def.max_entries, host));
-    check!(check_inner(rules, def.inner, host));
-    if flags.contains(MapFlags::TOKEN_FD) {
-        return Err(RuleError::TokenFd);
-    }
+    // map_create copies the name after map_alloc.
     check_name(&def.name)
 }

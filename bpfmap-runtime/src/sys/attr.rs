@@ -58,6 +58,48 @@ const _: () = {
     assert!(size_of::<MapElem>() == 32);
 };
 
+/// `BPF_MAP_*_BATCH`.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct MapBatch {
+    pub in_batch: u64,
+    pub out_batch: u64,
+    pub keys: u64,
+    pub values: u64,
+    pub count: u32,
+    pub map_fd: u32,
+    pub elem_flags: u64,
+    pub flags: u64,
+}
+
+const _: () = {
+    assert!(offset_of!(MapBatch, count) == 32);
+    assert!(offset_of!(MapBatch, map_fd) == 36);
+    assert!(offset_of!(MapBatch, elem_flags) == 40);
+    assert!(size_of::<MapBatch>() == 56);
+};
+
+/// `BPF_OBJ_PIN`, `BPF_OBJ_GET`.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct ObjPin {
+    pub pathname: u64,
+    pub bpf_fd: u32,
+    pub file_flags: u32,
+}
+
+const _: () = assert!(offset_of!(ObjPin, file_flags) == 12);
+
+/// `BPF_MAP_GET_FD_BY_ID`, `BPF_MAP_GET_NEXT_ID`.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct GetId {
+    /// `start_id` or `map_id`.
+    pub id: u32,
+    pub next_id: u32,
+    pub open_flags: u32,
+}
+
 /// `BPF_OBJ_GET_INFO_BY_FD`.
 #[repr(C)]
 #[derive(Default, Clone, Copy)]

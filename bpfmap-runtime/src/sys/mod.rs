@@ -15,7 +15,16 @@ pub(crate) enum Cmd {
     MapUpdateElem = 2,
     MapDeleteElem = 3,
     MapGetNextKey = 4,
+    ObjPin = 6,
+    ObjGet = 7,
+    MapGetFdById = 14,
     ObjGetInfoByFd = 15,
+    MapLookupAndDeleteElem = 21,
+    MapFreeze = 22,
+    MapLookupBatch = 24,
+    MapLookupAndDeleteBatch = 25,
+    MapUpdateBatch = 26,
+    MapDeleteBatch = 27,
 }
 
 /// `bpf(cmd, attr, sizeof *attr)`, retried on `EINTR`.
@@ -160,4 +169,105 @@ pub(crate) fn map_info(fd: BorrowedFd<'_>) -> Result<attr::MapInfo, Errno> {
     // SAFETY: `info` is writable for `info_len` bytes and outlives the call.
     unsafe { bpf(Cmd::ObjGetInfoByFd, &mut attr) }?;
     Ok(info)
+}
+
+/// Looks up `key` and deletes it in one step (for queues and stacks, `key` is null and the
+/// value is popped); `Ok(false)` when absent or empty.
+///
+/// # Safety
+/// As [`lookup`].
+pub(crate) unsafe fn lookup_and_delete(
+    fd: BorrowedFd<'_>,
+    key: *const u8,
+    value: *mut u8,
+    flags: u64,
+) -> Result<bool, Errno> {
+    let mut attr =
+        attr::MapElem { map_fd: fd_u32(fd), key: ptr(key), value: ptr(value), flags, ..Default::default() };
+    // SAFETY: pointers per this fn's contract.
+    match unsafe { bpf(Cmd::MapLookupAndDeleteElem, &mut attr) } {
+        Ok(_) => Ok(true),
+        Err(Errno::ENOENT) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// `BPF_MAP_FREEZE`: no more writes from user space.
+pub(crate) fn freeze(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    let mut attr = attr::MapElem { map_fd: fd_u32(fd), ..Default::default() };
+    // SAFETY: MAP_FREEZE reads no pointers.
+    unsafe { bpf(Cmd::MapFreeze, &mut attr) }.map(drop)
+}
+
+/// Which batch command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Batch {
+    Lookup,
+    LookupAndDelete,
+    Update,
+    Delete,
+}
+
+/// One batch call; returns how many elements were processed and whether the map has no more
+/// (`ENOENT`, which still delivers the elements counted).
+///
+/// # Safety
+/// `in_batch` is null or readable, and `out_batch` writable, for the map's batch token (at
+/// least the key size, and 8 bytes); `keys` and `values` hold `count` keys and values (values
+/// per-CPU sized for per-CPU maps), writable for lookups and readable for updates and deletes.
+// The arguments are the attr's fields, in its order.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn batch(
+    fd: BorrowedFd<'_>,
+    op: Batch,
+    in_batch: *const u8,
+    out_batch: *mut u8,
+    keys: *mut u8,
+    values: *mut u8,
+    count: u32,
+    elem_flags: u64,
+) -> Result<(u32, bool), Errno> {
+    let mut attr = attr::MapBatch {
+        in_batch: ptr(in_batch),
+        out_batch: ptr(out_batch),
+        keys: ptr(keys),
+        values: ptr(values),
+        count,
+        map_fd: fd_u32(fd),
+        elem_flags,
+        flags: 0,
+    };
+    let cmd = match op {
+        Batch::Lookup => Cmd::MapLookupBatch,
+        Batch::LookupAndDelete => Cmd::MapLookupAndDeleteBatch,
+        Batch::Update => Cmd::MapUpdateBatch,
+        Batch::Delete => Cmd::MapDeleteBatch,
+    };
+    // SAFETY: pointers per this fn's contract.
+    match unsafe { bpf(cmd, &mut attr) } {
+        Ok(_) => Ok((attr.count, false)),
+        Err(Errno::ENOENT) => Ok((attr.count, true)),
+        Err(e) => Err(e),
+    }
+}
+
+/// `BPF_OBJ_PIN`: pins `fd` at `path`.
+pub(crate) fn obj_pin(fd: BorrowedFd<'_>, path: &std::ffi::CStr) -> Result<(), Errno> {
+    let mut attr = attr::ObjPin { pathname: ptr(path.as_ptr()), bpf_fd: fd_u32(fd), file_flags: 0 };
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    unsafe { bpf(Cmd::ObjPin, &mut attr) }.map(drop)
+}
+
+/// `BPF_OBJ_GET`: opens the object pinned at `path`.
+pub(crate) fn obj_get(path: &std::ffi::CStr) -> Result<OwnedFd, Errno> {
+    let mut attr = attr::ObjPin { pathname: ptr(path.as_ptr()), bpf_fd: 0, file_flags: 0 };
+    // SAFETY: `path` is NUL-terminated and outlives the call; OBJ_GET returns a new fd.
+    unsafe { bpf(Cmd::ObjGet, &mut attr).and_then(|ret| owned_fd(ret)) }
+}
+
+/// `BPF_MAP_GET_FD_BY_ID`: opens the map with kernel id `id`.
+pub(crate) fn map_fd_by_id(id: u32) -> Result<OwnedFd, Errno> {
+    let mut attr = attr::GetId { id, ..Default::default() };
+    // SAFETY: GET_FD_BY_ID reads no pointers and returns a new fd.
+    unsafe { bpf(Cmd::MapGetFdById, &mut attr).and_then(|ret| owned_fd(ret)) }
 }

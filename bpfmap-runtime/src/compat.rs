@@ -1,0 +1,96 @@
+//! Whether a map that exists (pinned, or opened by id) matches a definition, field by field.
+
+use core::fmt;
+
+use crate::rules::{HostLimits, MapDef, MapFlags, MapType};
+use crate::{Error, Map, MapInfo};
+
+/// One field where an existing map differs from its definition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldDiff {
+    /// The field: `type`, `key_size`, `value_size`, `max_entries`, `flags`, `map_extra`,
+    /// `name` or `inner`.
+    pub field: &'static str,
+    /// What the definition says.
+    pub declared: String,
+    /// What the kernel reports of the existing map.
+    pub found: String,
+}
+
+impl fmt::Display for FieldDiff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: declared {}, pinned {}", self.field, self.declared, self.found)
+    }
+}
+
+/// The flags the kernel reports for a map created with `flags`: it keeps no fd-access flags
+/// (`rdonly`, `wronly` belong to the fd, not the map) and forces `rdonly_prog` on device maps.
+pub fn reported_flags(map_type: MapType, flags: MapFlags) -> MapFlags {
+    let mut kept = flags.difference(MapFlags::RDONLY.union(MapFlags::WRONLY)).difference(MapFlags::TOKEN_FD);
+    if map_type == MapType::DEVMAP || map_type == MapType::DEVMAP_HASH {
+        kept |= MapFlags::RDONLY_PROG;
+    }
+    kept
+}
+
+/// The `max_entries` the kernel reports for a definition: LRU maps with `no_common_lru`
+/// round it up to a multiple of the possible CPUs; a `perf_event_array`'s 0 is the CPU count.
+pub fn reported_max_entries(def: &MapDef, host: &HostLimits) -> u32 {
+    let def = def.resolve_for(host);
+    let lru = def.map_type == MapType::LRU_HASH || def.map_type == MapType::LRU_PERCPU_HASH;
+    if lru && def.flags.contains(MapFlags::NO_COMMON_LRU) {
+        let cpus = host.possible_cpus.max(1);
+        return def.max_entries.checked_next_multiple_of(cpus).unwrap_or(def.max_entries / cpus * cpus);
+    }
+    def.max_entries
+}
+
+/// Every field where `info` differs from what the kernel would report for `def`.
+pub fn diff(def: &MapDef, info: &MapInfo, host: &HostLimits) -> Vec<FieldDiff> {
+    let mut diffs = Vec::new();
+    let mut check = |field, declared: String, found: String| {
+        if declared != found {
+            diffs.push(FieldDiff { field, declared, found });
+        }
+    };
+    check("type", def.map_type.to_string(), info.map_type.to_string());
+    check("key_size", def.key_size.to_string(), info.key_size.to_string());
+    check("value_size", def.value_size.to_string(), info.value_size.to_string());
+    check("max_entries", reported_max_entries(def, host).to_string(), info.max_entries.to_string());
+    check("flags", reported_flags(def.map_type, def.flags).to_string(), info.flags.to_string());
+    check("map_extra", def.map_extra.to_string(), info.map_extra.to_string());
+    check("name", def.name.to_string(), info.name.to_string());
+    diffs
+}
+
+/// The inner template of a map-of-maps cannot be read back; the maps it holds can. Compares
+/// each inner map found (they all match the template the kernel keeps) with the declared one.
+pub(crate) fn diff_inner(outer: &Map, inner: &MapDef, host: &HostLimits) -> Result<Vec<FieldDiff>, Error> {
+    let mut key = vec![0u8; outer.def().key_size as usize];
+    // SAFETY: `key` has the key size; a null start asks for the first key.
+    let found = unsafe { crate::sys::next_key(outer.fd(), core::ptr::null(), key.as_mut_ptr()) }
+        .map_err(|errno| outer.error(crate::error::Op::NextKey, errno))?;
+    if !found {
+        return Ok(Vec::new());
+    }
+    let mut id = 0u32;
+    // SAFETY: `key` is a whole key; the value of a map-of-maps lookup is a 4-byte id.
+    let found = unsafe { crate::sys::lookup(outer.fd(), key.as_ptr(), &mut id as *mut u32 as *mut u8, 0) }
+        .map_err(|errno| outer.error(crate::error::Op::Lookup, errno))?;
+    if !found {
+        return Ok(Vec::new());
+    }
+    let held = Map::from_id(id)?.info()?;
+    // The kernel's meta-compare: type, sizes and flags; max_entries only for arrays without
+    // `inner_map`; never the name.
+    let sized = inner.map_type == MapType::ARRAY && !inner.flags.contains(MapFlags::INNER_MAP);
+    Ok(diff(inner, &held, host)
+        .into_iter()
+        .filter(|d| d.field != "name" && (sized || d.field != "max_entries"))
+        .map(|d| FieldDiff {
+            field: "inner",
+            declared: format!("{} {}", d.field, d.declared),
+            found: d.found,
+        })
+        .collect())
+}

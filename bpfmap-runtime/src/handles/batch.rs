@@ -1,0 +1,339 @@
+//! `Entries`: a map's entries read with `BPF_MAP_LOOKUP_BATCH`, chunk by chunk into buffers
+//! that are reused, or key by key where the kernel has no batch operations.
+
+use super::Keys;
+use crate::error::Op;
+use crate::sys::{self, Batch};
+use crate::{Errno, Error, Map, Pod};
+
+/// Aligned bytes that grow but are never shrunk: the batch buffers.
+#[derive(Default, Clone)]
+pub(crate) struct Buf(pub(crate) Vec<u64>);
+
+impl Buf {
+    pub(crate) fn ensure(&mut self, bytes: usize) {
+        let words = bytes.div_ceil(8);
+        if self.0.len() < words {
+            self.0.resize(words, 0);
+        }
+    }
+
+    pub(crate) fn ptr(&mut self) -> *mut u8 {
+        self.0.as_mut_ptr() as *mut u8
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: a Vec<u64>'s storage is initialized bytes; u8 has alignment 1.
+        unsafe { core::slice::from_raw_parts(self.0.as_ptr() as *const u8, self.0.len() * 8) }
+    }
+}
+
+/// Aim for batches of about this many bytes: large enough that syscalls are rare, small enough
+/// to stay in cache.
+const BATCH_BYTES: usize = 256 << 10;
+
+/// The key and value bytes of one entry; `Err(None)` when the kernel has no batch operations.
+pub(crate) type RawEntry<'a> = Result<(&'a [u8], &'a [u8]), Option<Error>>;
+
+/// Reads the raw entries of a hash- or array-like map in batches.
+pub(crate) struct BatchReader<'m> {
+    map: &'m Map,
+    key_size: usize,
+    /// Bytes per value as the kernel copies it (per-CPU maps: one 8-byte-aligned slot per CPU).
+    value_size: usize,
+    keys: Buf,
+    values: Buf,
+    /// The kernel's resume token: the input of the next call, and the output of this one.
+    tokens: [Buf; 2],
+    cap: u32,
+    len: u32,
+    pos: u32,
+    started: bool,
+    last: bool,
+    delete: bool,
+}
+
+impl<'m> BatchReader<'m> {
+    pub(crate) fn new(map: &'m Map, value_size: usize, delete: bool) -> BatchReader<'m> {
+        let key_size = map.def().key_size as usize;
+        let per_entry = (key_size + value_size).max(1);
+        let cap = (BATCH_BYTES / per_entry).max(16).min(map.def().max_entries.max(1) as usize) as u32;
+        BatchReader {
+            map,
+            key_size,
+            value_size,
+            keys: Buf::default(),
+            values: Buf::default(),
+            tokens: [Buf::default(), Buf::default()],
+            cap,
+            len: 0,
+            pos: 0,
+            started: false,
+            last: false,
+            delete,
+        }
+    }
+
+    /// The next entry's key and value bytes; `Err(None)` when the kernel has no batch
+    /// operations for this map (the caller falls back to keys).
+    pub(crate) fn next(&mut self) -> Option<RawEntry<'_>> {
+        while self.pos >= self.len {
+            if self.last {
+                return None;
+            }
+            if let Err(e) = self.fill() {
+                self.last = true;
+                self.len = 0;
+                return Some(Err(e));
+            }
+        }
+        let i = self.pos as usize;
+        self.pos += 1;
+        let key = &self.keys.bytes()[i * self.key_size..(i + 1) * self.key_size];
+        let value = &self.values.bytes()[i * self.value_size..(i + 1) * self.value_size];
+        Some(Ok((key, value)))
+    }
+
+    fn fill(&mut self) -> Result<(), Option<Error>> {
+        loop {
+            let cap = self.cap as usize;
+            self.keys.ensure(cap * self.key_size);
+            self.values.ensure(cap * self.value_size);
+            // Hash tables resume from a u32 bucket index, arrays from a key.
+            let token = self.key_size.max(8);
+            self.tokens[0].ensure(token);
+            self.tokens[1].ensure(token);
+            let [input, output] = &mut self.tokens;
+            let in_batch = if self.started { input.ptr() as *const u8 } else { core::ptr::null() };
+            let op = if self.delete { Batch::LookupAndDelete } else { Batch::Lookup };
+            // SAFETY: the token buffers hold max(key size, 8) bytes; `keys` and `values` hold
+            // `cap` keys and values of the sizes the kernel copies.
+            let result = unsafe {
+                sys::batch(
+                    self.map.fd(),
+                    op,
+                    in_batch,
+                    output.ptr(),
+                    self.keys.ptr(),
+                    self.values.ptr(),
+                    self.cap,
+                    0,
+                )
+            };
+            match result {
+                Ok((count, last)) => {
+                    core::mem::swap(input, output);
+                    self.started = true;
+                    self.last = last;
+                    self.len = count;
+                    self.pos = 0;
+                    return Ok(());
+                }
+                // A hash bucket holds more entries than the buffer: grow it and retry.
+                Err(Errno::ENOSPC) if self.cap < u32::MAX / 2 => self.cap *= 2,
+                Err(Errno::EINVAL | Errno::ENOTSUPP | Errno::EOPNOTSUPP) if !self.started => {
+                    return Err(None);
+                }
+                Err(errno) => return Err(Some(self.map.error(Op::Lookup, errno))),
+            }
+        }
+    }
+}
+
+/// Typed entries: batches where the kernel has them, else keys and lookups, bounded.
+pub(crate) enum EntrySource<'m, K> {
+    Batch(BatchReader<'m>),
+    Keys(Keys<'m, K>),
+}
+
+impl<'m, K: Pod> EntrySource<'m, K> {
+    pub(crate) fn new(map: &'m Map, value_size: usize) -> EntrySource<'m, K> {
+        EntrySource::Batch(BatchReader::new(map, value_size, false))
+    }
+}
+
+/// What an iterator does with the bytes of one entry.
+pub(crate) trait Decode<'m> {
+    type Item;
+    /// From a batch.
+    fn decode(&mut self, key: &[u8], value: &[u8]) -> Self::Item;
+    /// From the key-by-key fallback: `None` when the key vanished before its value was read.
+    fn lookup(&mut self, map: &'m Map, key: &[u8]) -> Option<Result<Self::Item, Error>>;
+}
+
+/// Drives an [`EntrySource`] with a [`Decode`].
+pub(crate) fn next_entry<'m, K: Pod, D: Decode<'m>>(
+    source: &mut EntrySource<'m, K>,
+    map: &'m Map,
+    decode: &mut D,
+) -> Option<Result<D::Item, Error>> {
+    loop {
+        match source {
+            EntrySource::Batch(reader) => match reader.next()? {
+                Ok((key, value)) => return Some(Ok(decode.decode(key, value))),
+                Err(Some(e)) => return Some(Err(e)),
+                Err(None) => *source = EntrySource::Keys(Keys::new(map)),
+            },
+            EntrySource::Keys(keys) => {
+                let key = match keys.next()? {
+                    Ok(key) => key,
+                    Err(e) => return Some(Err(e)),
+                };
+                if let Some(item) = decode.lookup(map, crate::pod::bytes_of(&key)) {
+                    return Some(item);
+                }
+            }
+        }
+    }
+}
+
+/// Decodes a plain (not per-CPU) key and value.
+pub(crate) struct PlainDecode<K, V>(super::Types<K, V>);
+
+impl<K, V> Default for PlainDecode<K, V> {
+    fn default() -> Self {
+        PlainDecode(super::Types::default())
+    }
+}
+
+impl<'m, K: Pod, V: Pod> Decode<'m> for PlainDecode<K, V> {
+    type Item = (K, V);
+
+    fn decode(&mut self, key: &[u8], value: &[u8]) -> (K, V) {
+        // SAFETY: the batch buffers hold a whole K and a whole V here; any bytes are valid.
+        unsafe {
+            (
+                core::ptr::read_unaligned(key.as_ptr() as *const K),
+                core::ptr::read_unaligned(value.as_ptr() as *const V),
+            )
+        }
+    }
+
+    fn lookup(&mut self, map: &'m Map, key: &[u8]) -> Option<Result<(K, V), Error>> {
+        let mut value = core::mem::MaybeUninit::<V>::uninit();
+        // SAFETY: `key` is a whole key and `value` has room for one V: the map's sizes.
+        match unsafe { sys::lookup(map.fd(), key.as_ptr(), value.as_mut_ptr() as *mut u8, 0) } {
+            // SAFETY: the kernel wrote a whole V; `key` holds a whole K.
+            Ok(true) => Some(Ok(unsafe {
+                (core::ptr::read_unaligned(key.as_ptr() as *const K), value.assume_init())
+            })),
+            Ok(false) => None,
+            Err(errno) => Some(Err(map.error(Op::Lookup, errno))),
+        }
+    }
+}
+
+/// `BPF_MAP_UPDATE_BATCH` / `BPF_MAP_DELETE_BATCH` over `count` contiguous keys (and values);
+/// returns how many the kernel processed.
+///
+/// # Safety
+/// `keys` holds `count` keys of the map's key size; `values` is null (delete) or holds `count`
+/// values of the size the kernel copies.
+pub(crate) unsafe fn write_batch(
+    map: &Map,
+    op: Batch,
+    keys: *const u8,
+    values: *const u8,
+    count: usize,
+    elem_flags: u64,
+) -> Result<usize, Error> {
+    let mut done = 0usize;
+    // The kernel takes a u32 count; larger slices go in several calls.
+    while done < count {
+        let chunk = (count - done).min(u32::MAX as usize) as u32;
+        let key_at = done * map.def().key_size as usize;
+        let value_stride = if values.is_null() { 0 } else { batch_value_size(map) };
+        // SAFETY: in bounds of the caller's buffers per the contract.
+        let (keys, values) = unsafe {
+            (keys.add(key_at), if values.is_null() { values } else { values.add(done * value_stride) })
+        };
+        // SAFETY: per the contract; the kernel reads `chunk` keys and values.
+        let (n, _) = unsafe {
+            sys::batch(
+                map.fd(),
+                op,
+                core::ptr::null(),
+                core::ptr::null_mut(),
+                keys as *mut u8,
+                values as *mut u8,
+                chunk,
+                elem_flags,
+            )
+        }
+        .map_err(|errno| map.error(Op::Batch, errno))?;
+        done += n as usize;
+        if n < chunk {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// The bytes the kernel copies per value: per-CPU values have one 8-byte-aligned slot per
+/// possible CPU.
+pub(crate) fn batch_value_size(map: &Map) -> usize {
+    let value = map.def().value_size as usize;
+    match map.def().map_type.rules().map(|r| r.family) {
+        Some(crate::rules::Family::PerCpuHash | crate::rules::Family::PerCpuArray) => {
+            value.next_multiple_of(8) * crate::HostLimits::current().possible_cpus as usize
+        }
+        _ => value,
+    }
+}
+
+/// Takes every entry out of a hash-like map: `BPF_MAP_LOOKUP_AND_DELETE_BATCH`, or where the
+/// kernel lacks it, the first key over and over (bounded by the map's capacity).
+pub(crate) struct Drain<'m, D> {
+    reader: Option<BatchReader<'m>>,
+    map: &'m Map,
+    decode: D,
+    fallback_left: u64,
+    key: Buf,
+}
+
+impl<'m, D: Decode<'m>> Drain<'m, D> {
+    pub(crate) fn new(map: &'m Map, decode: D) -> Drain<'m, D> {
+        let value_size = batch_value_size(map);
+        Drain {
+            reader: Some(BatchReader::new(map, value_size, true)),
+            map,
+            decode,
+            fallback_left: map.def().max_entries as u64 + crate::HostLimits::current().possible_cpus as u64,
+            key: Buf::default(),
+        }
+    }
+
+    pub(crate) fn next(&mut self) -> Option<Result<D::Item, Error>> {
+        if let Some(reader) = &mut self.reader {
+            match reader.next()? {
+                Ok((key, value)) => return Some(Ok(self.decode.decode(key, value))),
+                Err(Some(e)) => return Some(Err(e)),
+                Err(None) => self.reader = None,
+            }
+        }
+        loop {
+            if self.fallback_left == 0 {
+                return Some(Err(Error::IterationAborted { map: self.map.label(), visited: 0 }));
+            }
+            self.fallback_left -= 1;
+            let key_size = self.map.def().key_size as usize;
+            self.key.ensure(key_size);
+            // SAFETY: `key` holds key_size bytes.
+            let found = unsafe { sys::next_key(self.map.fd(), core::ptr::null(), self.key.ptr()) };
+            match found {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(errno) => return Some(Err(self.map.error(Op::NextKey, errno))),
+            }
+            let key = &self.key.bytes()[..key_size];
+            let item = self.decode.lookup(self.map, key);
+            // SAFETY: `key` is a whole key.
+            if let Err(errno) = unsafe { sys::delete(self.map.fd(), key.as_ptr()) } {
+                return Some(Err(self.map.error(Op::Delete, errno)));
+            }
+            if let Some(item) = item {
+                return Some(item);
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Maps whose values are file descriptors written from user space: programs, perf events,
+//! cgroups, devices, CPUs and sockets. The kernel takes an fd on update and, where it allows
+//! lookups from user space, returns an id or a socket cookie instead.
+
+use std::os::fd::{AsFd, AsRawFd};
+
+use super::{Types, Update};
+use crate::error::Op;
+use crate::pod::bytes_of;
+use crate::rules::Family;
+use crate::sys;
+use crate::{Error, Map, Pod};
+
+/// Writes `value` (an fd or a struct with one) at `key`.
+fn set_raw(map: &Map, key: &[u8], value: &[u8], update: Update) -> Result<(), Error> {
+    debug_assert_eq!(key.len(), map.def().key_size as usize);
+    debug_assert_eq!(value.len(), map.def().value_size as usize);
+    // SAFETY: `key` and `value` have the map's key and value sizes.
+    unsafe { sys::update(map.fd(), key.as_ptr(), value.as_ptr(), update.flags()) }
+        .map_err(|errno| map.error(Op::Update, errno))
+}
+
+fn remove_raw(map: &Map, key: &[u8]) -> Result<bool, Error> {
+    // SAFETY: `key` has the map's key size.
+    unsafe { sys::delete(map.fd(), key.as_ptr()) }.map_err(|errno| map.error(Op::Delete, errno))
+}
+
+/// The value at `key` as the kernel reports it to user space (up to 8 bytes).
+fn get_raw(map: &Map, key: &[u8]) -> Result<Option<[u8; 8]>, Error> {
+    let mut value = [0u8; 8];
+    debug_assert!(map.def().value_size <= 8);
+    // SAFETY: `key` has the key size; `value` has room for the value size (at most 8 here).
+    let found = unsafe { sys::lookup(map.fd(), key.as_ptr(), value.as_mut_ptr(), 0) }
+        .map_err(|errno| map.error(Op::Lookup, errno))?;
+    Ok(found.then_some(value))
+}
+
+fn fd_u32(fd: impl AsFd) -> u32 {
+    fd.as_fd().as_raw_fd() as u32
+}
+
+fn u32_at(bytes: [u8; 8], at: usize) -> u32 {
+    u32::from_ne_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// An array of fds indexed by `u32`.
+macro_rules! fd_array {
+    ($(#[$doc:meta])* $name:ident, $what:literal $(, get: $get_doc:literal)?) => {
+        $(#[$doc])*
+        pub struct $name<'m> {
+            map: &'m Map,
+        }
+
+        impl<'m> $name<'m> {
+            #[doc = concat!("The handle of `map`, which must be a map of the `", stringify!($name), "` family.")]
+            pub fn new(map: &'m Map) -> Result<$name<'m>, Error> {
+                super::check_family(map, &[Family::$name], stringify!($name))?;
+                Ok($name::new_unchecked(map))
+            }
+
+            pub(crate) fn new_unchecked(map: &'m Map) -> $name<'m> {
+                $name { map }
+            }
+
+            #[doc = concat!("Puts ", $what, " at `index`.")]
+            pub fn set(&self, index: u32, fd: impl AsFd) -> Result<(), Error> {
+                set_raw(self.map, &index.to_ne_bytes(), &fd_u32(fd).to_ne_bytes(), Update::Any)
+            }
+
+            /// Empties `index`; `false` if it was empty.
+            pub fn remove(&self, index: u32) -> Result<bool, Error> {
+                remove_raw(self.map, &index.to_ne_bytes())
+            }
+
+            $(
+            #[doc = $get_doc]
+            pub fn get(&self, index: u32) -> Result<Option<u32>, Error> {
+                Ok(get_raw(self.map, &index.to_ne_bytes())?.map(|v| u32_at(v, 0)))
+            }
+            )?
+        }
+
+        super::common::handle_common!($name);
+    };
+}
+
+fd_array! {
+    /// A `prog_array`: programs for `bpf_tail_call`, by index.
+    ProgArray, "the program `fd`",
+    get: "The id of the program at `index`, or `None` if empty."
+}
+
+fd_array! {
+    /// A `perf_event_array`: perf event fds, usually one per CPU, for `bpf_perf_event_output`.
+    PerfEventArray, "the perf event `fd` (from `perf_event_open`)"
+}
+
+fd_array! {
+    /// A `cgroup_array`: cgroups (opened directories of cgroupfs), by index.
+    CgroupArray, "the cgroup whose directory is open as `fd`"
+}
+
+fd_array! {
+    /// An `xskmap`: AF_XDP sockets for `bpf_redirect_map`, by receive queue.
+    XskMap, "the AF_XDP socket `fd`"
+}
+
+/// A `devmap` or `devmap_hash`: network devices for `bpf_redirect_map`, with an optional XDP
+/// program to run on the device (when the value is 8 bytes, `struct bpf_devmap_val`).
+pub struct DevMap<'m> {
+    map: &'m Map,
+}
+
+impl<'m> DevMap<'m> {
+    /// The handle of `map`, checking its type.
+    pub fn new(map: &'m Map) -> Result<DevMap<'m>, Error> {
+        super::check_family(map, &[Family::DevMap], "DevMap")?;
+        Ok(DevMap::new_unchecked(map))
+    }
+
+    pub(crate) fn new_unchecked(map: &'m Map) -> DevMap<'m> {
+        DevMap { map }
+    }
+
+    /// Sends packets redirected to `key` to device `ifindex`, through the XDP program `prog`
+    /// if given (which needs an 8-byte value).
+    pub fn set(&self, key: u32, ifindex: u32, prog: Option<impl AsFd>) -> Result<(), Error> {
+        set_raw(self.map, &key.to_ne_bytes(), &fd_value(self.map, ifindex, prog)?, Update::Any)
+    }
+
+    /// Removes `key`; `false` if it was absent.
+    pub fn remove(&self, key: u32) -> Result<bool, Error> {
+        remove_raw(self.map, &key.to_ne_bytes())
+    }
+
+    /// The device's ifindex at `key` and the id of its program, if any.
+    pub fn get(&self, key: u32) -> Result<Option<(u32, Option<u32>)>, Error> {
+        Ok(get_raw(self.map, &key.to_ne_bytes())?.map(|v| split_prog(self.map, v)))
+    }
+}
+
+/// A `cpumap`: CPUs for XDP redirect, each with a queue size and an optional XDP program
+/// (when the value is 8 bytes, `struct bpf_cpumap_val`).
+pub struct CpuMap<'m> {
+    map: &'m Map,
+}
+
+impl<'m> CpuMap<'m> {
+    /// The handle of `map`, checking its type.
+    pub fn new(map: &'m Map) -> Result<CpuMap<'m>, Error> {
+        super::check_family(map, &[Family::CpuMap], "CpuMap")?;
+        Ok(CpuMap::new_unchecked(map))
+    }
+
+    pub(crate) fn new_unchecked(map: &'m Map) -> CpuMap<'m> {
+        CpuMap { map }
+    }
+
+    /// Enables CPU `cpu` with a queue of `queue_size` packets, through `prog` if given.
+    pub fn set(&self, cpu: u32, queue_size: u32, prog: Option<impl AsFd>) -> Result<(), Error> {
+        set_raw(self.map, &cpu.to_ne_bytes(), &fd_value(self.map, queue_size, prog)?, Update::Any)
+    }
+
+    /// Disables CPU `cpu`; `false` if it was not set.
+    pub fn remove(&self, cpu: u32) -> Result<bool, Error> {
+        remove_raw(self.map, &cpu.to_ne_bytes())
+    }
+
+    /// The queue size of `cpu` and the id of its program, if any.
+    pub fn get(&self, cpu: u32) -> Result<Option<(u32, Option<u32>)>, Error> {
+        Ok(get_raw(self.map, &cpu.to_ne_bytes())?.map(|v| split_prog(self.map, v)))
+    }
+}
+
+/// A 4-byte `first`, or 8 bytes of `first` and a program fd.
+fn fd_value(map: &Map, first: u32, prog: Option<impl AsFd>) -> Result<Vec<u8>, Error> {
+    let mut value = first.to_ne_bytes().to_vec();
+    match (map.def().value_size, prog) {
+        (8, prog) => value.extend((prog.map_or(-1, |p| fd_u32(p) as i32)).to_ne_bytes()),
+        (_, None) => {}
+        (_, Some(_)) => {
+            return Err(Error::Mismatch {
+                map: map.label(),
+                what: "a program needs an 8-byte value (declare `value: [u32; 2]` or `u64`)".to_string(),
+            });
+        }
+    }
+    Ok(value)
+}
+
+fn split_prog(map: &Map, v: [u8; 8]) -> (u32, Option<u32>) {
+    let prog = (map.def().value_size == 8).then(|| u32_at(v, 4)).filter(|&id| id != 0);
+    (u32_at(v, 0), prog)
+}
+
+/// A `sockmap` (keys: `u32` indexes) or `sockhash` (keys: `K`): sockets for redirection and
+/// `sk_msg`/`sk_skb` programs.
+pub struct SockMap<'m, K> {
+    map: &'m Map,
+    _types: Types<K, ()>,
+}
+
+impl<'m, K: Pod> SockMap<'m, K> {
+    /// The handle of `map`, checking its type and key size.
+    pub fn new(map: &'m Map) -> Result<SockMap<'m, K>, Error> {
+        super::check_family_key::<K>(map, &[Family::SockMap], "SockMap")?;
+        Ok(SockMap::new_unchecked(map))
+    }
+
+    pub(crate) fn new_unchecked(map: &'m Map) -> SockMap<'m, K> {
+        SockMap { map, _types: Types::default() }
+    }
+
+    /// Puts the socket `fd` (a TCP socket in a suitable state, or UDP/Unix) at `key`.
+    pub fn set(&self, key: &K, fd: impl AsFd, update: Update) -> Result<(), Error> {
+        let value = socket_value(self.map, fd);
+        set_raw(self.map, bytes_of(key), &value[..self.map.def().value_size as usize], update)
+    }
+
+    /// Removes `key`; `false` if it was absent.
+    pub fn remove(&self, key: &K) -> Result<bool, Error> {
+        remove_raw(self.map, bytes_of(key))
+    }
+
+    /// The socket cookie at `key` (maps with 8-byte values only).
+    pub fn get(&self, key: &K) -> Result<Option<u64>, Error> {
+        Ok(get_raw(self.map, bytes_of(key))?.map(u64::from_ne_bytes))
+    }
+}
+
+/// A `reuseport_sockarray`: `SO_REUSEPORT` sockets for `sk_reuseport` programs, by index.
+pub struct ReuseportSockArray<'m> {
+    map: &'m Map,
+}
+
+impl<'m> ReuseportSockArray<'m> {
+    /// The handle of `map`, checking its type.
+    pub fn new(map: &'m Map) -> Result<ReuseportSockArray<'m>, Error> {
+        super::check_family(map, &[Family::ReuseportSockArray], "ReuseportSockArray")?;
+        Ok(ReuseportSockArray::new_unchecked(map))
+    }
+
+    pub(crate) fn new_unchecked(map: &'m Map) -> ReuseportSockArray<'m> {
+        ReuseportSockArray { map }
+    }
+
+    /// Puts the socket `fd` (bound with `SO_REUSEPORT`) at `index`.
+    pub fn set(&self, index: u32, fd: impl AsFd, update: Update) -> Result<(), Error> {
+        let value = socket_value(self.map, fd);
+        set_raw(self.map, &index.to_ne_bytes(), &value[..self.map.def().value_size as usize], update)
+    }
+
+    /// Empties `index`; `false` if it was empty.
+    pub fn remove(&self, index: u32) -> Result<bool, Error> {
+        remove_raw(self.map, &index.to_ne_bytes())
+    }
+
+    /// The socket cookie at `index` (maps with 8-byte values only).
+    pub fn get(&self, index: u32) -> Result<Option<u64>, Error> {
+        Ok(get_raw(self.map, &index.to_ne_bytes())?.map(u64::from_ne_bytes))
+    }
+}
+
+/// A socket fd as the kernel takes it: in the first 4 bytes, of a 4- or 8-byte value.
+fn socket_value(_map: &Map, fd: impl AsFd) -> [u8; 8] {
+    let mut value = [0; 8];
+    value[..4].copy_from_slice(&fd_u32(fd).to_ne_bytes());
+    value
+}
+
+super::common::handle_common!(DevMap, CpuMap, SockMap<K>, ReuseportSockArray);

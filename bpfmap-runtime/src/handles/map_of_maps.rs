@@ -1,0 +1,84 @@
+//! `MapOfMaps`: `array_of_maps` and `hash_of_maps`, whose values are maps.
+
+use std::os::fd::{AsFd, AsRawFd};
+
+use super::{Keys, Types, Update};
+use crate::error::Op;
+use crate::pod::bytes_of;
+use crate::rules::Family;
+use crate::sys;
+use crate::{Error, Map, Pod};
+
+/// An `array_of_maps` (keys: `u32` indexes) or `hash_of_maps` (keys: `K`). Its values are maps
+/// that match the template given as `inner = Template`; programs look them up and use them.
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, Update};
+///
+/// #[bpf_map(type = "array", max_entries = 16)]
+/// struct Slot { key: u32, value: u64 }
+///
+/// #[bpf_map(type = "array_of_maps", max_entries = 4, inner = Slot)]
+/// struct Slots { key: u32, value: u32 }
+///
+/// let maps = bpfmap::load()?;
+/// let inner = maps.map::<Slot>()?;
+/// let slots = maps.get::<Slots>();
+/// slots.set(&0, inner, Update::Any)?;
+/// assert_eq!(slots.get(&0)?, Some(inner.id()?));
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
+pub struct MapOfMaps<'m, K> {
+    map: &'m Map,
+    _types: Types<K, ()>,
+}
+
+impl<'m, K: Pod> MapOfMaps<'m, K> {
+    /// The handle of `map`, checking its type and sizes.
+    pub fn new(map: &'m Map) -> Result<MapOfMaps<'m, K>, Error> {
+        super::check_family_key::<K>(map, &[Family::MapOfMaps], "MapOfMaps")?;
+        Ok(MapOfMaps::new_unchecked(map))
+    }
+
+    pub(crate) fn new_unchecked(map: &'m Map) -> MapOfMaps<'m, K> {
+        MapOfMaps { map, _types: Types::default() }
+    }
+
+    /// Puts the map `inner` at `key`; the kernel refuses (`EINVAL`) a map that does not match
+    /// the template's type, key size, value size and flags.
+    pub fn set(&self, key: &K, inner: impl AsFd, update: Update) -> Result<(), Error> {
+        let fd = inner.as_fd().as_raw_fd() as u32;
+        // SAFETY: `key` is a whole K; the value is the 4-byte fd.
+        unsafe { sys::update(self.map.fd(), bytes_of(key).as_ptr(), bytes_of(&fd).as_ptr(), update.flags()) }
+            .map_err(|errno| self.map.error(Op::Update, errno))
+    }
+
+    /// The kernel id of the map at `key`, or `None`.
+    pub fn get(&self, key: &K) -> Result<Option<u32>, Error> {
+        let mut id = 0u32;
+        // SAFETY: `key` is a whole K; lookups of a map-of-maps write a 4-byte map id.
+        let found =
+            unsafe { sys::lookup(self.map.fd(), bytes_of(key).as_ptr(), &mut id as *mut u32 as *mut u8, 0) }
+                .map_err(|errno| self.map.error(Op::Lookup, errno))?;
+        Ok(found.then_some(id))
+    }
+
+    /// The map at `key`, opened by its id (a new fd on the same map).
+    pub fn get_map(&self, key: &K) -> Result<Option<Map>, Error> {
+        self.get(key)?.map(Map::from_id).transpose()
+    }
+
+    /// Removes the map at `key`; `false` if it was absent.
+    pub fn remove(&self, key: &K) -> Result<bool, Error> {
+        // SAFETY: `key` is a whole K.
+        unsafe { sys::delete(self.map.fd(), bytes_of(key).as_ptr()) }
+            .map_err(|errno| self.map.error(Op::Delete, errno))
+    }
+
+    /// The keys that hold a map.
+    pub fn keys(&self) -> Keys<'m, K> {
+        Keys::new(self.map)
+    }
+}
+
+super::common::handle_common!(MapOfMaps<K>);

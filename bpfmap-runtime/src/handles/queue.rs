@@ -1,0 +1,105 @@
+//! `Queue` and `Stack`: values without keys, pushed and popped.
+
+use core::mem::MaybeUninit;
+
+use super::{Types, Update, check_shape};
+use crate::error::Op;
+use crate::pod::bytes_of;
+use crate::rules::Family;
+use crate::sys;
+use crate::{Error, Map, Pod};
+
+macro_rules! queue_like {
+    ($(#[$doc:meta])* $name:ident, $family:ident, $order:literal) => {
+        $(#[$doc])*
+        pub struct $name<'m, V> {
+            map: &'m Map,
+            _types: Types<(), V>,
+        }
+
+        impl<'m, V: Pod> $name<'m, V> {
+            #[doc = concat!("The handle of `map`, which must be a `", stringify!($family), "` map of `V`-sized values.")]
+            pub fn new(map: &'m Map) -> Result<$name<'m, V>, Error> {
+                check_shape::<(), V>(map, &[Family::$family], stringify!($name))?;
+                Ok($name::new_unchecked(map))
+            }
+
+            pub(crate) fn new_unchecked(map: &'m Map) -> $name<'m, V> {
+                $name { map, _types: Types::default() }
+            }
+
+            /// Pushes `value`. With [`Update::Any`] a full map refuses it (`E2BIG`); with
+            /// [`Update::Exist`] a full map drops its oldest value to make room.
+            /// ([`Update::NoExist`] is refused by the kernel with `EINVAL`.)
+            pub fn push(&self, value: &V, update: Update) -> Result<(), Error> {
+                // SAFETY: keyless maps take a null key; `value` is a whole V.
+                unsafe { sys::update(self.map.fd(), core::ptr::null(), bytes_of(value).as_ptr(), update.flags()) }
+                    .map_err(|errno| self.map.error(Op::Update, errno))
+            }
+
+            #[doc = concat!("Removes and returns the ", $order, " value; `None` when empty.")]
+            pub fn pop(&self) -> Result<Option<V>, Error> {
+                let mut value = MaybeUninit::<V>::uninit();
+                // SAFETY: null key for a keyless map; `value` has room for one V.
+                let found = unsafe {
+                    sys::lookup_and_delete(self.map.fd(), core::ptr::null(), value.as_mut_ptr() as *mut u8, 0)
+                }
+                .map_err(|errno| self.map.error(Op::LookupAndDelete, errno))?;
+                // SAFETY: the kernel wrote a whole V; any bytes are a valid V.
+                Ok(found.then(|| unsafe { value.assume_init() }))
+            }
+
+            #[doc = concat!("Returns the ", $order, " value without removing it; `None` when empty.")]
+            pub fn peek(&self) -> Result<Option<V>, Error> {
+                let mut value = MaybeUninit::<V>::uninit();
+                // SAFETY: null key for a keyless map; `value` has room for one V.
+                let found = unsafe { sys::lookup(self.map.fd(), core::ptr::null(), value.as_mut_ptr() as *mut u8, 0) }
+                    .map_err(|errno| self.map.error(Op::Lookup, errno))?;
+                // SAFETY: the kernel wrote a whole V; any bytes are a valid V.
+                Ok(found.then(|| unsafe { value.assume_init() }))
+            }
+
+            /// Pops every value, in pop order.
+            pub fn drain(&self) -> impl Iterator<Item = Result<V, Error>> + '_ {
+                let mut done = false;
+                core::iter::from_fn(move || {
+                    if done {
+                        return None;
+                    }
+                    let next = self.pop().transpose();
+                    done = !matches!(next, Some(Ok(_)));
+                    next
+                })
+            }
+        }
+
+        super::common::handle_common!($name<V>);
+    };
+}
+
+queue_like! {
+    /// A `queue` map: first in, first out.
+    ///
+    /// ```no_run
+    /// use bpfmap::{bpf_map, Update};
+    ///
+    /// #[bpf_map(type = "queue", max_entries = 64)]
+    /// struct Jobs { value: u64 }
+    ///
+    /// let maps = bpfmap::load()?;
+    /// let jobs = maps.get::<Jobs>();
+    /// jobs.push(&1, Update::Any)?;
+    /// jobs.push(&2, Update::Any)?;
+    /// assert_eq!(jobs.peek()?, Some(1));
+    /// assert_eq!(jobs.pop()?, Some(1));
+    /// assert_eq!(jobs.pop()?, Some(2));
+    /// assert_eq!(jobs.pop()?, None);
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
+    Queue, Queue, "oldest"
+}
+
+queue_like! {
+    /// A `stack` map: last in, first out.
+    Stack, Stack, "newest"
+}

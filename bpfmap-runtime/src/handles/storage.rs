@@ -1,0 +1,97 @@
+//! `CgroupStorage` and `PerCpuCgroupStorage`: the storage of cgroup-attached programs.
+//!
+//! Entries exist only while a program using the map is attached to a cgroup; the key is the
+//! cgroup id (8 bytes) or `struct bpf_cgroup_storage_key` (16 bytes: cgroup id and attach type).
+
+use core::mem::MaybeUninit;
+
+use super::{Keys, PerCpuValues, Types, Update};
+use crate::error::Op;
+use crate::pod::bytes_of;
+use crate::rules::Family;
+use crate::sys;
+use crate::{Error, Map, Pod};
+
+/// A `cgroup_storage` map.
+pub struct CgroupStorage<'m, K, V> {
+    map: &'m Map,
+    _types: Types<K, V>,
+}
+
+impl<'m, K: Pod, V: Pod> CgroupStorage<'m, K, V> {
+    /// The handle of `map`, checking its type and sizes.
+    pub fn new(map: &'m Map) -> Result<CgroupStorage<'m, K, V>, Error> {
+        super::check_shape::<K, V>(map, &[Family::CgroupStorage], "CgroupStorage")?;
+        Ok(CgroupStorage::new_unchecked(map))
+    }
+
+    pub(crate) fn new_unchecked(map: &'m Map) -> CgroupStorage<'m, K, V> {
+        CgroupStorage { map, _types: Types::default() }
+    }
+
+    /// The value of the cgroup `key`, or `None`.
+    pub fn get(&self, key: &K) -> Result<Option<V>, Error> {
+        let mut value = MaybeUninit::<V>::uninit();
+        // SAFETY: `key` is a whole K; `value` has room for one V.
+        let found =
+            unsafe { sys::lookup(self.map.fd(), bytes_of(key).as_ptr(), value.as_mut_ptr() as *mut u8, 0) }
+                .map_err(|errno| self.map.error(Op::Lookup, errno))?;
+        // SAFETY: the kernel wrote a whole V.
+        Ok(found.then(|| unsafe { value.assume_init() }))
+    }
+
+    /// Writes the value of the cgroup `key` (which must exist: storage is created by attaching).
+    pub fn set(&self, key: &K, value: &V) -> Result<(), Error> {
+        // SAFETY: `key` and `value` are a whole K and V.
+        unsafe {
+            sys::update(self.map.fd(), bytes_of(key).as_ptr(), bytes_of(value).as_ptr(), Update::Any.flags())
+        }
+        .map_err(|errno| self.map.error(Op::Update, errno))
+    }
+
+    /// The cgroups that have storage.
+    pub fn keys(&self) -> Keys<'m, K> {
+        Keys::new(self.map)
+    }
+}
+
+/// A `percpu_cgroup_storage` map: one `V` per possible CPU for each cgroup.
+pub struct PerCpuCgroupStorage<'m, K, V> {
+    map: &'m Map,
+    _types: Types<K, V>,
+}
+
+impl<'m, K: Pod, V: Pod> PerCpuCgroupStorage<'m, K, V> {
+    /// The handle of `map`, checking its type and sizes.
+    pub fn new(map: &'m Map) -> Result<PerCpuCgroupStorage<'m, K, V>, Error> {
+        super::check_shape::<K, V>(map, &[Family::PerCpuCgroupStorage], "PerCpuCgroupStorage")?;
+        Ok(PerCpuCgroupStorage::new_unchecked(map))
+    }
+
+    pub(crate) fn new_unchecked(map: &'m Map) -> PerCpuCgroupStorage<'m, K, V> {
+        PerCpuCgroupStorage { map, _types: Types::default() }
+    }
+
+    /// The values of the cgroup `key`, or `None`.
+    pub fn get(&self, key: &K) -> Result<Option<PerCpuValues<V>>, Error> {
+        let mut values = PerCpuValues::zeroed();
+        // SAFETY: `key` is a whole K; `values` holds one slot per possible CPU.
+        let found = unsafe { sys::lookup(self.map.fd(), bytes_of(key).as_ptr(), values.as_mut_ptr(), 0) }
+            .map_err(|errno| self.map.error(Op::Lookup, errno))?;
+        Ok(found.then_some(values))
+    }
+
+    /// Writes the values of the cgroup `key`.
+    pub fn set(&self, key: &K, values: &PerCpuValues<V>) -> Result<(), Error> {
+        // SAFETY: as in `get`.
+        unsafe { sys::update(self.map.fd(), bytes_of(key).as_ptr(), values.as_ptr(), Update::Any.flags()) }
+            .map_err(|errno| self.map.error(Op::Update, errno))
+    }
+
+    /// The cgroups that have storage.
+    pub fn keys(&self) -> Keys<'m, K> {
+        Keys::new(self.map)
+    }
+}
+
+super::common::handle_common!(CgroupStorage<K, V>, PerCpuCgroupStorage<K, V>);

@@ -1,0 +1,54 @@
+//! `load()` refuses two declarations with one kernel name before creating anything, naming
+//! both. Its own test binary, because the duplicate would make every `load()` of the binary
+//! fail.
+
+mod support;
+
+use bpfmap::{Error, Location, bpf_map};
+
+const FLOWS_LINE: u32 = line!() + 3;
+
+#[bpf_map(type = "hash", max_entries = 8)]
+struct Flows {
+    key: u32,
+    value: u32,
+}
+
+const OTHER_LINE: u32 = line!() + 4;
+
+/// Named after the map above, by mistake.
+#[bpf_map(type = "array", max_entries = 8, name = "flows")]
+struct OtherFlows {
+    key: u32,
+    value: u64,
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd").count()
+}
+
+#[test]
+fn both_declarations_are_named() {
+    require_kernel!();
+    let fds_before = open_fds();
+    let err = bpfmap::load().expect_err("two maps named flows");
+    assert_eq!(open_fds(), fds_before, "nothing was created");
+
+    let first = Location { rust_name: "Flows", file: "tests/duplicate_names.rs", line: FLOWS_LINE };
+    let second = Location { rust_name: "OtherFlows", file: "tests/duplicate_names.rs", line: OTHER_LINE };
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "two declared maps are both named `flows`: `Flows` at tests/duplicate_names.rs:{FLOWS_LINE} and \
+             `OtherFlows` at tests/duplicate_names.rs:{OTHER_LINE}; give one of them `name = \"...\"`"
+        )
+    );
+    match err {
+        Error::DuplicateName { name, first: a, second: b } => {
+            assert_eq!(name, "flows");
+            assert_eq!((a, b), (first, second));
+        }
+        other => panic!("expected Error::DuplicateName, got {other:?}"),
+    }
+    assert_eq!(bpfmap::declarations().len(), 2);
+}

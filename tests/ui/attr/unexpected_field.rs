@@ -1,0 +1,10 @@
+use bpfmap::bpf_map;
+
+#[bpf_map(type = "hash", max_entries = 1024)]
+struct Flows {
+    key: u32,
+    value: u64,
+    hits: u64,
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use bpfmap::bpf_map;
+
+#[bpf_map(type = "hash", max_entries = 1024, flags = "mmapable")]
+#[derive(Debug, Default)]
+struct Flows {
+    key: u32,
+    value: u64,
+}
+
+fn main() {
+    println!("{:?}", Flows::default());
+}

@@ -1,0 +1,9 @@
+use bpfmap::bpf_map;
+
+#[bpf_map(type = "lpm_trie", max_entries = 1024)]
+struct Routes {
+    key: [u8; 8],
+    value: u32,
+}
+
+fn main() {}

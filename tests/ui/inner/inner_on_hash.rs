@@ -1,0 +1,15 @@
+use bpfmap::bpf_map;
+
+#[bpf_map(type = "array", max_entries = 1)]
+struct Template {
+    key: u32,
+    value: u64,
+}
+
+#[bpf_map(type = "hash", max_entries = 8, inner = Template)]
+struct Flows {
+    key: u32,
+    value: u64,
+}
+
+fn main() {}

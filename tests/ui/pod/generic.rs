@@ -1,0 +1,10 @@
+use bpfmap::Pod;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod)]
+struct Pair<T> {
+    a: T,
+    b: T,
+}
+
+fn main() {}

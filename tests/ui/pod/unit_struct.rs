@@ -1,0 +1,7 @@
+use bpfmap::Pod;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod)]
+struct Nothing;
+
+fn main() {}
