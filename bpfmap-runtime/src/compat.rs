@@ -25,7 +25,7 @@ impl fmt::Display for FieldDiff {
 
 /// The flags the kernel reports for a map created with `flags`: it keeps no fd-access flags
 /// (`rdonly`, `wronly` belong to the fd, not the map) and forces `rdonly_prog` on device maps.
-pub fn reported_flags(map_type: MapType, flags: MapFlags) -> MapFlags {
+fn reported_flags(map_type: MapType, flags: MapFlags) -> MapFlags {
     let mut kept = flags.difference(MapFlags::RDONLY.union(MapFlags::WRONLY)).difference(MapFlags::TOKEN_FD);
     if map_type == MapType::DEVMAP || map_type == MapType::DEVMAP_HASH {
         kept |= MapFlags::RDONLY_PROG;
@@ -35,7 +35,7 @@ pub fn reported_flags(map_type: MapType, flags: MapFlags) -> MapFlags {
 
 /// The `max_entries` the kernel reports for a definition: LRU maps with `no_common_lru`
 /// round it up to a multiple of the possible CPUs; a `perf_event_array`'s 0 is the CPU count.
-pub fn reported_max_entries(def: &MapDef, host: &HostLimits) -> u32 {
+fn reported_max_entries(def: &MapDef, host: &HostLimits) -> u32 {
     let def = def.resolve_for(host);
     let lru = def.map_type == MapType::LRU_HASH || def.map_type == MapType::LRU_PERCPU_HASH;
     if lru && def.flags.contains(MapFlags::NO_COMMON_LRU) {
@@ -43,6 +43,18 @@ pub fn reported_max_entries(def: &MapDef, host: &HostLimits) -> u32 {
         return def.max_entries.checked_next_multiple_of(cpus).unwrap_or(def.max_entries / cpus * cpus);
     }
     def.max_entries
+}
+
+impl MapDef {
+    /// The definition as the kernel reports it back (`BPF_OBJ_GET_INFO_BY_FD`) once created on
+    /// `host`: `max_entries` resolved and rounded as the kernel does, and the flags it keeps.
+    /// A pinned map is compatible with a declaration when they agree on this.
+    pub fn as_reported(&self, host: &HostLimits) -> MapDef {
+        let mut def = self.resolve_for(host);
+        def.max_entries = reported_max_entries(self, host);
+        def.flags = reported_flags(self.map_type, self.flags);
+        def
+    }
 }
 
 /// Every field where `info` differs from what the kernel would report for `def`.
@@ -56,8 +68,9 @@ pub fn diff(def: &MapDef, info: &MapInfo, host: &HostLimits) -> Vec<FieldDiff> {
     check("type", def.map_type.to_string(), info.map_type.to_string());
     check("key_size", def.key_size.to_string(), info.key_size.to_string());
     check("value_size", def.value_size.to_string(), info.value_size.to_string());
-    check("max_entries", reported_max_entries(def, host).to_string(), info.max_entries.to_string());
-    check("flags", reported_flags(def.map_type, def.flags).to_string(), info.flags.to_string());
+    let reported = def.as_reported(host);
+    check("max_entries", reported.max_entries.to_string(), info.max_entries.to_string());
+    check("flags", reported.flags.to_string(), info.flags.to_string());
     check("map_extra", def.map_extra.to_string(), info.map_extra.to_string());
     check("name", def.name.to_string(), info.name.to_string());
     diffs

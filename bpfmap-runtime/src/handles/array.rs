@@ -1,13 +1,9 @@
 //! `ArrayMap`: typed access to `array` maps.
 
-use core::mem::MaybeUninit;
-
 use super::batch::{EntrySource, PlainDecode, next_entry, write_batch};
-use super::{MmapArray, Types, check_shape};
-use crate::error::Op;
-use crate::pod::bytes_of;
+use super::{MmapArray, Types, check_shape, elem};
 use crate::rules::{Family, MapFlags};
-use crate::sys::{self, Batch};
+use crate::sys::Batch;
 use crate::{Error, Map, Pod};
 
 /// An `array` map of values `V`, indexed by `u32` from 0 to `max_entries - 1`.
@@ -60,14 +56,8 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
 
     /// The value at `index`, or `None` past the end.
     pub fn get(&self, index: u32) -> Result<Option<V>, Error> {
-        let mut value = MaybeUninit::<V>::uninit();
-        // SAFETY: the key is a u32 (the array's key size) and `value` has room for one V.
-        let found = unsafe {
-            sys::lookup(self.map.fd(), bytes_of(&index).as_ptr(), value.as_mut_ptr() as *mut u8, 0)
-        }
-        .map_err(|errno| self.map.error(Op::Lookup, errno))?;
-        // SAFETY: the kernel wrote a whole value, and any bytes are a valid V.
-        Ok(found.then(|| unsafe { value.assume_init() }))
+        // SAFETY: the key is a u32 (the array's key size) and V has the value size.
+        unsafe { elem::get(self.map, &index) }
     }
 
     /// Writes `value` at `index`.
@@ -75,9 +65,8 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
     /// # Errors
     /// `E2BIG` when `index` is past the end.
     pub fn set(&self, index: u32, value: &V) -> Result<(), Error> {
-        // SAFETY: the key is a u32 and `value` a whole V: the map's sizes.
-        unsafe { sys::update(self.map.fd(), bytes_of(&index).as_ptr(), bytes_of(value).as_ptr(), 0) }
-            .map_err(|errno| self.map.error(Op::Update, errno))
+        // SAFETY: as in `get`.
+        unsafe { elem::insert(self.map, &index, value, 0) }
     }
 
     /// Writes `values[i]` at `indexes[i]` for every `i` (`BPF_MAP_UPDATE_BATCH`); returns how

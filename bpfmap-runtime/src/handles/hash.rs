@@ -1,13 +1,9 @@
 //! `HashMap`: typed access to `hash` and `lru_hash` maps.
 
-use core::mem::MaybeUninit;
-
 use super::batch::{Drain, EntrySource, PlainDecode, next_entry, write_batch};
-use super::{Keys, Types, Update, check_shape};
-use crate::error::Op;
-use crate::pod::bytes_of;
+use super::{Keys, Types, Update, check_shape, elem};
 use crate::rules::Family;
-use crate::sys::{self, Batch};
+use crate::sys::Batch;
 use crate::{Error, Map, Pod};
 
 /// A `hash` or `lru_hash` map with keys `K` and values `V`.
@@ -56,13 +52,8 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
 
     /// The value at `key`, or `None`.
     pub fn get(&self, key: &K) -> Result<Option<V>, Error> {
-        let mut value = MaybeUninit::<V>::uninit();
-        // SAFETY: `key` is a whole K and `value` has room for one V: the map's sizes.
-        let found =
-            unsafe { sys::lookup(self.map.fd(), bytes_of(key).as_ptr(), value.as_mut_ptr() as *mut u8, 0) }
-                .map_err(|errno| self.map.error(Op::Lookup, errno))?;
-        // SAFETY: the kernel wrote a whole value, and any bytes are a valid V.
-        Ok(found.then(|| unsafe { value.assume_init() }))
+        // SAFETY: the handle's K and V have the map's key and value sizes.
+        unsafe { elem::get(self.map, key) }
     }
 
     /// Writes `value` at `key`, as `update` allows.
@@ -71,31 +62,21 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// `EEXIST` with [`Update::NoExist`] when the key exists, `ENOENT` with [`Update::Exist`]
     /// when it does not, `E2BIG` when a `hash` map is full.
     pub fn insert(&self, key: &K, value: &V, update: Update) -> Result<(), Error> {
-        // SAFETY: `key` and `value` are whole K and V: the map's sizes.
-        unsafe {
-            sys::update(self.map.fd(), bytes_of(key).as_ptr(), bytes_of(value).as_ptr(), update.flags())
-        }
-        .map_err(|errno| self.map.error(Op::Update, errno))
+        // SAFETY: as in `get`.
+        unsafe { elem::insert(self.map, key, value, update.flags()) }
     }
 
     /// Deletes `key`; `false` if it was absent.
     pub fn remove(&self, key: &K) -> Result<bool, Error> {
-        // SAFETY: `key` is a whole K: the map's key size.
-        unsafe { sys::delete(self.map.fd(), bytes_of(key).as_ptr()) }
-            .map_err(|errno| self.map.error(Op::Delete, errno))
+        // SAFETY: as in `get`.
+        unsafe { elem::remove(self.map, key) }
     }
 
     /// Takes the value at `key` out of the map (`BPF_MAP_LOOKUP_AND_DELETE_ELEM`, Linux 5.14
     /// for hash maps); `None` if absent.
     pub fn get_and_remove(&self, key: &K) -> Result<Option<V>, Error> {
-        let mut value = MaybeUninit::<V>::uninit();
-        // SAFETY: `key` is a whole K and `value` has room for one V.
-        let found = unsafe {
-            sys::lookup_and_delete(self.map.fd(), bytes_of(key).as_ptr(), value.as_mut_ptr() as *mut u8, 0)
-        }
-        .map_err(|errno| self.map.error(Op::LookupAndDelete, errno))?;
-        // SAFETY: the kernel wrote a whole V; any bytes are a valid V.
-        Ok(found.then(|| unsafe { value.assume_init() }))
+        // SAFETY: as in `get`.
+        unsafe { elem::get_and_remove(self.map, key) }
     }
 
     /// Writes `values[i]` at `keys[i]` for every `i`, in as few syscalls as the kernel allows

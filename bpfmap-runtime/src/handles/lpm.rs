@@ -1,14 +1,10 @@
 //! `LpmTrie` and `LpmKey`: longest-prefix match.
 
 use core::fmt;
-use core::mem::MaybeUninit;
 
 use super::batch::{EntrySource, PlainDecode, next_entry};
-use super::{Keys, Types, Update, check_shape};
-use crate::error::Op;
-use crate::pod::bytes_of;
+use super::{Keys, Types, Update, check_shape, elem};
 use crate::rules::Family;
-use crate::sys;
 use crate::{Error, Map, Pod};
 
 /// An LPM trie key: a prefix length in bits, then the data it applies to (e.g. `[u8; 4]` for
@@ -98,29 +94,20 @@ impl<'m, K: Pod, V: Pod> LpmTrie<'m, K, V> {
 
     /// The value of the longest stored prefix that matches `key` (its first `prefix_len` bits).
     pub fn get(&self, key: &K) -> Result<Option<V>, Error> {
-        let mut value = MaybeUninit::<V>::uninit();
-        // SAFETY: `key` is a whole K; `value` has room for one V: the map's sizes.
-        let found =
-            unsafe { sys::lookup(self.map.fd(), bytes_of(key).as_ptr(), value.as_mut_ptr() as *mut u8, 0) }
-                .map_err(|errno| self.map.error(Op::Lookup, errno))?;
-        // SAFETY: the kernel wrote a whole V; any bytes are a valid V.
-        Ok(found.then(|| unsafe { value.assume_init() }))
+        // SAFETY: the handle's K and V have the map's key and value sizes.
+        unsafe { elem::get(self.map, key) }
     }
 
     /// Stores `value` for the prefix `key`, as `update` allows.
     pub fn insert(&self, key: &K, value: &V, update: Update) -> Result<(), Error> {
-        // SAFETY: `key` and `value` are a whole K and V.
-        unsafe {
-            sys::update(self.map.fd(), bytes_of(key).as_ptr(), bytes_of(value).as_ptr(), update.flags())
-        }
-        .map_err(|errno| self.map.error(Op::Update, errno))
+        // SAFETY: as in `get`.
+        unsafe { elem::insert(self.map, key, value, update.flags()) }
     }
 
     /// Removes the prefix `key` (exactly that prefix); `false` if it was absent.
     pub fn remove(&self, key: &K) -> Result<bool, Error> {
-        // SAFETY: `key` is a whole K.
-        unsafe { sys::delete(self.map.fd(), bytes_of(key).as_ptr()) }
-            .map_err(|errno| self.map.error(Op::Delete, errno))
+        // SAFETY: as in `get`.
+        unsafe { elem::remove(self.map, key) }
     }
 
     /// The stored prefixes.

@@ -5,6 +5,7 @@ mod array;
 mod batch;
 mod bloom;
 mod common;
+mod elem;
 mod fd_maps;
 mod hash;
 mod keys;

@@ -3,9 +3,7 @@
 //! Entries exist only while a program using the map is attached to a cgroup; the key is the
 //! cgroup id (8 bytes) or `struct bpf_cgroup_storage_key` (16 bytes: cgroup id and attach type).
 
-use core::mem::MaybeUninit;
-
-use super::{Keys, PerCpuValues, Types, Update};
+use super::{Keys, PerCpuValues, Types, Update, elem};
 use crate::error::Op;
 use crate::pod::bytes_of;
 use crate::rules::Family;
@@ -31,22 +29,14 @@ impl<'m, K: Pod, V: Pod> CgroupStorage<'m, K, V> {
 
     /// The value of the cgroup `key`, or `None`.
     pub fn get(&self, key: &K) -> Result<Option<V>, Error> {
-        let mut value = MaybeUninit::<V>::uninit();
-        // SAFETY: `key` is a whole K; `value` has room for one V.
-        let found =
-            unsafe { sys::lookup(self.map.fd(), bytes_of(key).as_ptr(), value.as_mut_ptr() as *mut u8, 0) }
-                .map_err(|errno| self.map.error(Op::Lookup, errno))?;
-        // SAFETY: the kernel wrote a whole V.
-        Ok(found.then(|| unsafe { value.assume_init() }))
+        // SAFETY: the handle's K and V have the map's key and value sizes.
+        unsafe { elem::get(self.map, key) }
     }
 
     /// Writes the value of the cgroup `key` (which must exist: storage is created by attaching).
     pub fn set(&self, key: &K, value: &V) -> Result<(), Error> {
-        // SAFETY: `key` and `value` are a whole K and V.
-        unsafe {
-            sys::update(self.map.fd(), bytes_of(key).as_ptr(), bytes_of(value).as_ptr(), Update::Any.flags())
-        }
-        .map_err(|errno| self.map.error(Op::Update, errno))
+        // SAFETY: as in `get`.
+        unsafe { elem::insert(self.map, key, value, Update::Any.flags()) }
     }
 
     /// The cgroups that have storage.

@@ -1,0 +1,47 @@
+//! Single-element operations shared by the typed handles.
+//!
+//! # Safety
+//! Every function here requires that `map`'s key size is `size_of::<K>()` and its value size
+//! is `size_of::<V>()`: the invariant each handle checks when it is made (or the declaration
+//! proves). The kernel then reads and writes exactly those many bytes.
+
+use core::mem::MaybeUninit;
+
+use crate::error::Op;
+use crate::pod::bytes_of;
+use crate::sys;
+use crate::{Error, Map, Pod};
+
+/// `BPF_MAP_LOOKUP_ELEM`: the value at `key`, or `None`.
+pub(crate) unsafe fn get<K: Pod, V: Pod>(map: &Map, key: &K) -> Result<Option<V>, Error> {
+    let mut value = MaybeUninit::<V>::uninit();
+    // SAFETY: per the module contract, `key` and `value` have the map's sizes.
+    let found = unsafe { sys::lookup(map.fd(), bytes_of(key).as_ptr(), value.as_mut_ptr() as *mut u8, 0) }
+        .map_err(|errno| map.error(Op::Lookup, errno))?;
+    // SAFETY: the kernel wrote a whole value, and any bytes are a valid V.
+    Ok(found.then(|| unsafe { value.assume_init() }))
+}
+
+/// `BPF_MAP_UPDATE_ELEM` with `flags` (`BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`).
+pub(crate) unsafe fn insert<K: Pod, V: Pod>(map: &Map, key: &K, value: &V, flags: u64) -> Result<(), Error> {
+    // SAFETY: per the module contract.
+    unsafe { sys::update(map.fd(), bytes_of(key).as_ptr(), bytes_of(value).as_ptr(), flags) }
+        .map_err(|errno| map.error(Op::Update, errno))
+}
+
+/// `BPF_MAP_DELETE_ELEM`: `false` if `key` was absent.
+pub(crate) unsafe fn remove<K: Pod>(map: &Map, key: &K) -> Result<bool, Error> {
+    // SAFETY: per the module contract.
+    unsafe { sys::delete(map.fd(), bytes_of(key).as_ptr()) }.map_err(|errno| map.error(Op::Delete, errno))
+}
+
+/// `BPF_MAP_LOOKUP_AND_DELETE_ELEM`: the value taken out of `key`, or `None`.
+pub(crate) unsafe fn get_and_remove<K: Pod, V: Pod>(map: &Map, key: &K) -> Result<Option<V>, Error> {
+    let mut value = MaybeUninit::<V>::uninit();
+    // SAFETY: per the module contract.
+    let found =
+        unsafe { sys::lookup_and_delete(map.fd(), bytes_of(key).as_ptr(), value.as_mut_ptr() as *mut u8, 0) }
+            .map_err(|errno| map.error(Op::LookupAndDelete, errno))?;
+    // SAFETY: the kernel wrote a whole value, and any bytes are a valid V.
+    Ok(found.then(|| unsafe { value.assume_init() }))
+}
