@@ -26,10 +26,10 @@ pub use errno::Errno;
 pub use error::{Cause, Error, Location, MapLabel, Op};
 pub use handles::{
     Arena, ArenaMemory, ArrayIter, ArrayMap, BloomFilter, CgroupArray, CgroupStorage, CpuMap, DevMap,
-    HashDrain, HashIter, HashMap, Keys, LpmIter, LpmKey, LpmTrie, MapOfMaps, MmapArray, PerCpuArray,
-    PerCpuCgroupStorage, PerCpuDrain, PerCpuHashMap, PerCpuIter, PerCpuValues, PerfEventArray, ProgArray,
-    Queue, ReuseportSockArray, RingBuf, RingBufConsumer, SockMap, Stack, StackTraceMap, Update, UserRingBuf,
-    UserRingBufProducer, XskMap,
+    HashDrain, HashIter, HashMap, Keys, LpmIter, LpmKey, LpmTrie, MapOfMaps, MmapArray, MmapIter,
+    PerCpuArray, PerCpuCgroupStorage, PerCpuDrain, PerCpuHashMap, PerCpuIter, PerCpuValues, PerfEventArray,
+    ProgArray, Queue, ReuseportSockArray, RingBuf, RingBufConsumer, SockMap, Stack, StackTraceMap, Update,
+    UserRingBuf, UserRingBufProducer, XskMap,
 };
 pub use loader::{Loader, Memlock, OnMismatch, load};
 pub use map::{Map, MapInfo, bpf_create_map, create_map};

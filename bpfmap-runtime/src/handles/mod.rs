@@ -28,7 +28,7 @@ pub use hash::{HashDrain, HashIter, HashMap};
 pub use keys::Keys;
 pub use lpm::{LpmIter, LpmKey, LpmTrie};
 pub use map_of_maps::MapOfMaps;
-pub use mmap::MmapArray;
+pub use mmap::{MmapArray, MmapIter};
 pub use percpu::{PerCpuArray, PerCpuDrain, PerCpuHashMap, PerCpuIter, PerCpuValues};
 pub use queue::{Queue, Stack};
 pub use ringbuf::{RingBuf, RingBufConsumer, UserRingBuf, UserRingBufProducer};
