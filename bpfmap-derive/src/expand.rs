@@ -149,41 +149,60 @@ fn const_checks(model: &Model<'_>, p: &TokenStream) -> TokenStream {
     let ident = model.st.ident;
     let whole = |span: Span| (span, span);
     let value = |v: &Value| (v.span, v.end);
-    let subjects = [
-        ("Type", whole(model.type_span)),
+    // Only what the tokens could not show: the sizes, and numbers given as expressions. The
+    // rest was checked on its tokens with the same rule book before expansion.
+    let mut subjects = vec![
         ("Key", model.st.key.as_ref().map_or(whole(ident.span()), |f| range(f.ty))),
         ("Value", model.st.value.as_ref().map_or(whole(ident.span()), |f| range(f.ty))),
-        ("MaxEntries", value(&model.max_entries)),
-        ("Flags", whole(model.flags.span)),
-        ("NumaNode", model.numa_node.as_ref().map_or(whole(ident.span()), value)),
-        ("MapExtra", model.map_extra.as_ref().map_or(whole(ident.span()), value)),
-        ("Name", whole(model.name.span)),
-        ("Inner", model.inner.as_ref().map_or(whole(ident.span()), range)),
     ];
+    for (subject, number) in
+        [("MaxEntries", Some(&model.max_entries)), ("NumaNode", model.numa_node.as_ref()), ("MapExtra", model.map_extra.as_ref())]
+    {
+        if let Some(number) = number.filter(|n| n.known.is_none()) {
+            subjects.push((subject, value(number)));
+        }
+    }
+    if let Some(inner) = &model.inner {
+        subjects.push(("Inner", range(inner)));
+    }
     // As the kernel will receive it: a perf_event_array's `max_entries` 0 becomes the CPU count.
     let def = quote!(<#ident as #p::MapDecl>::DEF.resolve_for(&#p::rules::HostLimits::ASSUMED));
-    subjects
-        .into_iter()
-        .map(|(subject, (start, end))| {
-            // An invalid template has its own error at its own declaration; repeating it on
-            // `inner = Template` would be a second error for one mistake.
-            let relevant = match (subject, &model.inner) {
-                ("Inner", Some(inner)) => quote!(#p::MapDef::validate(&<#inner as #p::MapDecl>::DEF).is_ok()),
-                _ => quote!(true),
-            };
-            let subject = format_ident!("{subject}");
-            // rustc blames the `panic!` call: from its path to its arguments, it covers the
-            // subject from its first token to its last (`1 << 28`, not just `1`).
-            let panic = quote_spanned!(start=> ::core::panic!);
-            let args = quote_spanned!(end=> ("{}", rule));
-            quote_spanned! {start=>
-                const _: () = match #p::violation(&#def, #p::Subject::#subject) {
-                    ::core::option::Option::Some(rule) if #relevant => #panic #args,
-                    _ => {}
-                };
-            }
-        })
-        .collect()
+    // When the sizes are all the tokens could not show, only their rules run: rustc's const
+    // interpreter is slow, and a program may declare hundreds of maps.
+    let verdict = match subjects.len() {
+        2 => quote!(#p::size_violation(&#def)),
+        _ => quote!(#p::violation(&#def)),
+    };
+    let arms = subjects.into_iter().map(|(subject, (start, end))| {
+        // An invalid template has its own error at its own declaration; repeating it on
+        // `inner = Template` would be a second error for one mistake.
+        let (guard, otherwise) = match (subject, &model.inner) {
+            ("Inner", Some(inner)) => (
+                quote!(if #p::MapDef::validate(&<#inner as #p::MapDecl>::DEF).is_ok()),
+                quote!(::core::option::Option::Some((#p::Subject::Inner, _)) => {}),
+            ),
+            _ => (quote!(), quote!()),
+        };
+        let subject = format_ident!("{subject}");
+        // rustc blames the `panic!` call: from its path to its arguments, it covers the
+        // subject from its first token to its last (`1 << 28`, not just `1`).
+        let panic = quote_spanned!(start=> ::core::panic!);
+        let args = quote_spanned!(end=> ("{}", rule));
+        quote! {
+            ::core::option::Option::Some((#p::Subject::#subject, rule)) #guard => #panic #args,
+            #otherwise
+        }
+    });
+    // One evaluation of the rule book per declaration; the arm that panics decides where the
+    // error points. The last arm, a rule the token checks should have caught, points at the
+    // attribute (belt and braces).
+    quote! {
+        const _: () = match #verdict {
+            #(#arms)*
+            ::core::option::Option::Some((_, rule)) => ::core::panic!("{}", rule),
+            ::core::option::Option::None => {}
+        };
+    }
 }
 
 /// The spans of the first and last tokens of `tokens`.
