@@ -36,8 +36,16 @@ fn main() {
     let derive_time = clean_build_of_derive(&workspace, &root);
 
     println!("{:<46} {:>10}", "compile time", "seconds");
-    println!("{:<46} {:>10.2}", format!("crate with {MAPS} #[bpf_map] declarations"), macro_time.as_secs_f64());
-    println!("{:<46} {:>10.2}", format!("crate with {MAPS} hand-written const MapDef"), hand_time.as_secs_f64());
+    println!(
+        "{:<46} {:>10.2}",
+        format!("crate with {MAPS} #[bpf_map] declarations"),
+        macro_time.as_secs_f64()
+    );
+    println!(
+        "{:<46} {:>10.2}",
+        format!("crate with {MAPS} hand-written const MapDef"),
+        hand_time.as_secs_f64()
+    );
     println!(
         "{:<46} {:>10.2}x  ({:.2} ms per map)",
         "ratio",

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use bpfmap::{ArrayMap, HashMap, MapDef, MapFlags, MapType, PerCpuArray, PerCpuValues, Update, create_map};
 
 /// The rounds each side runs; the median is reported.
-const ROUNDS: usize = 7;
+const ROUNDS: usize = 9;
 /// Entries of the single-element workloads.
 const N: u32 = 100_000;
 /// Entries of the iteration workload.
@@ -99,6 +99,9 @@ fn measure_uneven(
         // Alternate which side goes first, so neither always inherits the other's caches.
         let mut time = |f: &mut dyn FnMut()| {
             reset();
+            // Let the kernel finish freeing what the other side dropped (map frees are
+            // deferred to a worker) so that neither side pays for the other.
+            std::thread::sleep(Duration::from_millis(20));
             let start = Instant::now();
             f();
             start.elapsed()

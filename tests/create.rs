@@ -286,12 +286,14 @@ mod refused {
         def.validate_on(HostLimits::current()).expect("the rule book accepts it");
 
         let err = create_map(&def).expect_err("more memory than the machine has");
-        assert!(
-            err.to_string().starts_with(
-                "cannot create map `too_big` (hash): ENOMEM (cannot allocate memory): the kernel could not allocate"
-            ),
-            "{err}"
+        let message = err.to_string();
+        let asked = format!(
+            "cannot create map `too_big` (hash): ENOMEM (cannot allocate memory): max_entries {} × (key 4 B + value \
+             1048576 B) is ",
+            def.max_entries
         );
+        assert!(message.starts_with(&asked), "{message}");
+        assert!(message.ends_with("the kernel could not allocate it: lower max_entries or the value size, or raise the memory cgroup's limit"), "{message}");
         match err {
             Error::Create { map, errno, cause } => {
                 assert_eq!(map.name, "too_big");

@@ -155,9 +155,11 @@ fn const_checks(model: &Model<'_>, p: &TokenStream) -> TokenStream {
         ("Key", model.st.key.as_ref().map_or(whole(ident.span()), |f| range(f.ty))),
         ("Value", model.st.value.as_ref().map_or(whole(ident.span()), |f| range(f.ty))),
     ];
-    for (subject, number) in
-        [("MaxEntries", Some(&model.max_entries)), ("NumaNode", model.numa_node.as_ref()), ("MapExtra", model.map_extra.as_ref())]
-    {
+    for (subject, number) in [
+        ("MaxEntries", Some(&model.max_entries)),
+        ("NumaNode", model.numa_node.as_ref()),
+        ("MapExtra", model.map_extra.as_ref()),
+    ] {
         if let Some(number) = number.filter(|n| n.known.is_none()) {
             subjects.push((subject, value(number)));
         }

@@ -6,6 +6,8 @@ mod ast;
 mod attr;
 mod errors;
 mod expand;
+#[cfg(test)]
+mod fuzz;
 mod pod;
 mod suggest;
 mod valid;

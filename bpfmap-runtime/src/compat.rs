@@ -8,8 +8,8 @@ use crate::{Error, Map, MapInfo};
 /// One field where an existing map differs from its definition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldDiff {
-    /// The field: `type`, `key_size`, `value_size`, `max_entries`, `flags`, `map_extra`,
-    /// `name` or `inner`.
+    /// The field: `type`, `key_size`, `value_size`, `max_entries`, `flags`, `map_extra` or
+    /// `inner` (then `declared` names the inner map's field too: `value_size 4`).
     pub field: &'static str,
     /// What the definition says.
     pub declared: String,
@@ -57,8 +57,15 @@ impl MapDef {
     }
 }
 
-/// Every field where `info` differs from what the kernel would report for `def`.
-pub fn diff(def: &MapDef, info: &MapInfo, host: &HostLimits) -> Vec<FieldDiff> {
+/// `none` rather than the table's `-`, which reads as a typo in "declared -, pinned ...".
+fn flags_text(flags: MapFlags) -> String {
+    if flags.is_empty() { "none".to_string() } else { flags.to_string() }
+}
+
+/// Every field where `info` differs from what the kernel would report for `def`: the fields
+/// that decide how the map's keys and values are read and written. Not the name: it is a
+/// label (a map created without one reports none), and libbpf does not compare it either.
+pub(crate) fn diff(def: &MapDef, info: &MapInfo, host: &HostLimits) -> Vec<FieldDiff> {
     let mut diffs = Vec::new();
     let mut check = |field, declared: String, found: String| {
         if declared != found {
@@ -70,36 +77,69 @@ pub fn diff(def: &MapDef, info: &MapInfo, host: &HostLimits) -> Vec<FieldDiff> {
     check("value_size", def.value_size.to_string(), info.value_size.to_string());
     let reported = def.as_reported(host);
     check("max_entries", reported.max_entries.to_string(), info.max_entries.to_string());
-    check("flags", reported.flags.to_string(), info.flags.to_string());
+    check("flags", flags_text(reported.flags), flags_text(info.flags));
     check("map_extra", def.map_extra.to_string(), info.map_extra.to_string());
-    check("name", def.name.to_string(), info.name.to_string());
     diffs
 }
 
-/// The inner template of a map-of-maps cannot be read back; the maps it holds can. Compares
-/// each inner map found (they all match the template the kernel keeps) with the declared one.
-pub(crate) fn diff_inner(outer: &Map, inner: &MapDef, host: &HostLimits) -> Result<Vec<FieldDiff>, Error> {
-    let mut key = vec![0u8; outer.def().key_size as usize];
-    // SAFETY: `key` has the key size; a null start asks for the first key.
-    let found = unsafe { crate::sys::next_key(outer.fd(), core::ptr::null(), key.as_mut_ptr()) }
-        .map_err(|errno| outer.error(crate::error::Op::NextKey, errno))?;
-    if !found {
-        return Ok(Vec::new());
+/// Every field where the existing map `map` differs from `def`, the inner map of a
+/// map-of-maps included: the check before the loader reuses a pin and before
+/// [`Map::adopt`] hands out a declared map.
+pub(crate) fn diff_map(map: &Map, def: &MapDef, host: &HostLimits) -> Result<Vec<FieldDiff>, Error> {
+    let info = map.info()?;
+    let mut diffs = diff(def, &info, host);
+    let of_maps = info.map_type == MapType::ARRAY_OF_MAPS || info.map_type == MapType::HASH_OF_MAPS;
+    if let (Some(inner), true) = (def.inner, of_maps) {
+        diffs.extend(diff_inner(map, info.key_size, inner, host)?);
     }
-    let mut id = 0u32;
-    // SAFETY: `key` is a whole key; the value of a map-of-maps lookup is a 4-byte id.
-    let found = unsafe { crate::sys::lookup(outer.fd(), key.as_ptr(), &mut id as *mut u32 as *mut u8, 0) }
-        .map_err(|errno| outer.error(crate::error::Op::Lookup, errno))?;
-    if !found {
-        return Ok(Vec::new());
-    }
-    let held = Map::from_id(id)?.info()?;
+    Ok(diffs)
+}
+
+/// The inner template of a map-of-maps cannot be read back; the maps it holds can, and the
+/// kernel admitted each of them only if it matched the template. Compares the first one
+/// found with the declared template. An empty map-of-maps shows nothing to compare: the
+/// kernel then checks each map put in it.
+fn diff_inner(
+    outer: &Map,
+    key_size: u32,
+    inner: &MapDef,
+    host: &HostLimits,
+) -> Result<Vec<FieldDiff>, Error> {
+    let mut key = vec![0u8; key_size as usize];
+    let mut next = vec![0u8; key_size as usize];
+    let mut first = true;
+    let held = loop {
+        let from = if first { core::ptr::null() } else { key.as_ptr() };
+        first = false;
+        // SAFETY: `key` and `next` have the key size; a null start asks for the first key.
+        let more = unsafe { crate::sys::next_key(outer.fd(), from, next.as_mut_ptr()) }
+            .map_err(|errno| outer.error(crate::error::Op::NextKey, errno))?;
+        if !more {
+            return Ok(Vec::new());
+        }
+        core::mem::swap(&mut key, &mut next);
+        let mut id = 0u32;
+        // An array of maps lists every index, held or not: an empty slot reads as absent, and
+        // the search goes on.
+        // SAFETY: `key` is a whole key; the value of a map-of-maps lookup is a 4-byte id.
+        let found =
+            unsafe { crate::sys::lookup(outer.fd(), key.as_ptr(), &mut id as *mut u32 as *mut u8, 0) }
+                .map_err(|errno| outer.error(crate::error::Op::Lookup, errno))?;
+        if found {
+            match Map::from_id(id) {
+                Ok(map) => break map.info()?,
+                // Removed (and freed) since the lookup: look further.
+                Err(Error::Open { errno: crate::Errno::ENOENT, .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    };
     // The kernel's meta-compare: type, sizes and flags; max_entries only for arrays without
-    // `inner_map`; never the name.
+    // `inner_map`.
     let sized = inner.map_type == MapType::ARRAY && !inner.flags.contains(MapFlags::INNER_MAP);
     Ok(diff(inner, &held, host)
         .into_iter()
-        .filter(|d| d.field != "name" && (sized || d.field != "max_entries"))
+        .filter(|d| sized || d.field != "max_entries")
         .map(|d| FieldDiff {
             field: "inner",
             declared: format!("{} {}", d.field, d.declared),

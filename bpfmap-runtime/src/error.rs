@@ -115,8 +115,11 @@ pub enum Cause {
     /// `ENOMEM` (or `EPERM` from a kernel that charges `RLIMIT_MEMLOCK`): the kernel could
     /// not allocate the map.
     Memory {
-        /// `RLIMIT_MEMLOCK` (bytes; `None` for unlimited).
-        memlock_limit: Option<u64>,
+        /// The map's `max_entries`, `key_size` and `value_size`: what the kernel was asked to
+        /// allocate, before its per-element overhead.
+        sizes: (u32, u32, u32),
+        /// `RLIMIT_MEMLOCK` in bytes (`u64::MAX`, `RLIM_INFINITY`, when unlimited).
+        memlock_limit: u64,
         /// Whether this kernel charges maps to `RLIMIT_MEMLOCK` (before 5.11), as probed.
         memlock_charged: bool,
         /// Why the loader could not raise `RLIMIT_MEMLOCK`, if it tried.
@@ -210,7 +213,7 @@ pub enum Error {
     PinRoot {
         /// The root.
         root: std::path::PathBuf,
-        /// What is wrong with it.
+        /// What is wrong with it, and what to do.
         problem: String,
     },
     /// A map made elsewhere (by id or pin) could not be opened.
@@ -219,6 +222,13 @@ pub enum Error {
         what: String,
         /// The kernel's errno.
         errno: Errno,
+    },
+    /// What is pinned at a path is not a map (a program, a link, a directory).
+    NotAMap {
+        /// The pin.
+        path: std::path::PathBuf,
+        /// What is there instead, in words (`a BPF program`, `a directory`).
+        found: String,
     },
     /// A declared map is not among the loaded maps.
     NotLoaded {
@@ -264,6 +274,7 @@ impl Cause {
     pub(crate) fn explain(def: &MapDef, errno: Errno) -> Cause {
         match errno {
             Errno::EPERM if crate::probe::memlock_charged() => Cause::Memory {
+                sizes: (def.max_entries, def.key_size, def.value_size),
                 memlock_limit: memlock_limit(),
                 memlock_charged: true,
                 raise_failed: crate::probe::memlock_raise_error(),
@@ -274,6 +285,7 @@ impl Cause {
                 unprivileged_bpf_disabled: read_u32("/proc/sys/kernel/unprivileged_bpf_disabled"),
             },
             Errno::ENOMEM => Cause::Memory {
+                sizes: (def.max_entries, def.key_size, def.value_size),
                 memlock_limit: memlock_limit(),
                 memlock_charged: crate::probe::memlock_charged(),
                 raise_failed: crate::probe::memlock_raise_error(),
@@ -283,6 +295,21 @@ impl Cause {
             Errno::E2BIG => Cause::TooBig,
             _ => Cause::Other,
         }
+    }
+}
+
+/// Bytes in the largest unit that keeps a whole number: `1 TiB`, `48 KiB`, `100 B`.
+fn human(bytes: u128) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{bytes} B"),
+        _ => format!("{value:.1} {}", units[unit]),
     }
 }
 
@@ -314,15 +341,11 @@ fn has_cap_bpf() -> Option<bool> {
     Some(caps & (1 << 39 | 1 << 21) != 0)
 }
 
-fn memlock_limit() -> Option<u64> {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+fn memlock_limit() -> u64 {
+    let mut limit = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
     // SAFETY: getrlimit writes one rlimit through a valid pointer.
-    if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) } != 0
-        || limit.rlim_cur == libc::RLIM_INFINITY
-    {
-        return None;
-    }
-    Some(limit.rlim_cur)
+    unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) };
+    limit.rlim_cur
 }
 
 impl fmt::Display for Cause {
@@ -348,19 +371,23 @@ impl fmt::Display for Cause {
                     None => Ok(()),
                 }
             }
-            Cause::Memory { memlock_limit, memlock_charged: true, raise_failed } => {
-                f.write_str("this kernel (before 5.11) charges maps to RLIMIT_MEMLOCK")?;
-                if let Some(limit) = memlock_limit {
-                    write!(f, ", now {} KiB", limit / 1024)?;
+            Cause::Memory { sizes: (entries, key, value), memlock_limit, memlock_charged, raise_failed } => {
+                let bytes = *entries as u128 * (*key as u128 + *value as u128);
+                write!(f, "max_entries {entries} × (key {key} B + value {value} B) is {}", human(bytes))?;
+                if !memlock_charged {
+                    return f.write_str(
+                        " before the kernel's overhead, and the kernel could not allocate it: lower max_entries or the value size, or raise the memory cgroup's limit",
+                    );
+                }
+                f.write_str(", and this kernel (before 5.11) charges maps to RLIMIT_MEMLOCK")?;
+                if *memlock_limit != libc::RLIM_INFINITY {
+                    write!(f, ", now {}", human(*memlock_limit as u128))?;
                 }
                 match raise_failed {
                     Some(errno) => write!(f, "; the loader could not raise it ({errno}): run as root or raise `ulimit -l`"),
                     None => f.write_str("; raise it (`ulimit -l unlimited`, or `Loader::memlock(Memlock::Auto)`)"),
                 }
             }
-            Cause::Memory { .. } => f.write_str(
-                "the kernel could not allocate the map's memory: lower max_entries or the value size, or raise the memory cgroup's limit",
-            ),
             Cause::Unsupported { feature, since } => write!(
                 f,
                 "the definition follows every rule, but this kernel lacks {feature} (added in Linux {since}; found by probing)"
@@ -417,7 +444,8 @@ impl fmt::Display for Error {
                 }
                 write!(
                     f,
-                    "\n  remove the pin (`rm {}`) or load with `Loader::on_mismatch(OnMismatch::Replace)`",
+                    "\n  change the declaration to match, remove the pin (`rm {}`), or load with \
+                     `Loader::on_mismatch(OnMismatch::Replace)` to replace it",
                     path.display()
                 )
             }
@@ -426,17 +454,18 @@ impl fmt::Display for Error {
                 match *errno {
                     Errno::EEXIST => f.write_str(": something else is pinned there"),
                     Errno::ENOENT => f.write_str(": the directory does not exist (create it in bpffs first)"),
-                    Errno::EPERM | Errno::EACCES => f.write_str(": no permission to write the pin directory"),
+                    // The kernel answers EPERM for a directory outside bpffs, before any
+                    // permission check.
+                    Errno::EPERM => f.write_str(
+                        ": the directory is not on a bpffs mount (`mount -t bpf bpf DIR`), or the process may not write it",
+                    ),
+                    Errno::EACCES => f.write_str(": no permission to write the pin directory"),
                     _ => Ok(()),
                 }
             }
-            Error::PinRoot { root, problem } => write!(
-                f,
-                "cannot pin maps under {}: {problem}; pins live on a bpffs mount (`mount -t bpf bpf {}`), \
-                 set by `Loader::pin_root` or BPFMAP_PIN_ROOT",
-                root.display(),
-                root.display()
-            ),
+            Error::PinRoot { root, problem } => {
+                write!(f, "cannot pin maps under {}: {problem}", root.display())
+            }
             Error::Open { what, errno } => {
                 write!(f, "cannot open {what}: {errno}")?;
                 match *errno {
@@ -446,6 +475,13 @@ impl fmt::Display for Error {
                     ),
                     _ => Ok(()),
                 }
+            }
+            Error::NotAMap { path, found } => {
+                write!(
+                    f,
+                    "cannot open the map pinned at {}: {found} is pinned there, not a map",
+                    path.display()
+                )
             }
             Error::NotLoaded { rust_name } => write!(
                 f,
@@ -459,7 +495,10 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Invalid { rule, .. } => Some(rule),
-            Error::Create { errno, .. } | Error::Map { errno, .. } | Error::Open { errno, .. } => Some(errno),
+            Error::Create { errno, .. }
+            | Error::Map { errno, .. }
+            | Error::Open { errno, .. }
+            | Error::Pin { errno, .. } => Some(errno),
             _ => None,
         }
     }

@@ -6,6 +6,7 @@
 
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
+mod adopt;
 mod compat;
 mod errno;
 mod error;
@@ -38,8 +39,8 @@ pub use pin::DEFAULT_PIN_ROOT;
 pub use pod::Pod;
 pub use registry::{Declaration, MapDecl, declarations};
 pub use rules::{
-    Creation, HostLimits, KernelVersion, MapDef, MapFlags, MapName, MapType, Pinning, RuleError, Subject,
-    TypeRules,
+    Creation, HostLimits, KernelVersion, MapDef, MapFlags, MapName, MapType, Pinning, Privilege, RuleError,
+    Subject, TypeRules,
 };
 
 /// What the code `#[bpf_map]` and `#[derive(Pod)]` generate refers to. Not public API.

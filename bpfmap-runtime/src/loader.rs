@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::compat;
 use crate::error::MapLabel;
@@ -17,7 +18,8 @@ use crate::{Errno, Error, Map, Maps};
 /// Each definition is checked against the rule book and this host's limits before its
 /// `BPF_MAP_CREATE`. Maps declared with `pin = "by_name"` are reused from
 /// `<pin root>/<name>` when compatible, and pinned there when created. If map *k* fails, maps
-/// 0 to *k*-1 are closed, the pins this call made are removed, and the error names map *k*.
+/// 0 to *k*-1 are closed, the pins this call made are removed (and the pins it replaced put
+/// back), and the error names map *k*; pins that were there before stay.
 ///
 /// ```no_run
 /// use bpfmap::bpf_map;
@@ -35,7 +37,10 @@ use crate::{Errno, Error, Map, Maps};
 /// # Errors
 /// [`Error::DuplicateName`] if two declarations share a name, [`Error::Invalid`] if a
 /// definition breaks a rule only this host shows, [`Error::Create`] if the kernel refuses one,
-/// [`Error::PinMismatch`] if a pinned map differs from its declaration.
+/// [`Error::PinMismatch`] if a pinned map differs from its declaration (under the default
+/// [`OnMismatch::Fail`]), [`Error::PinRoot`] if the pin root is not a directory on a bpffs
+/// mount, [`Error::NotAMap`] if a program, a link or a directory is where a map would be
+/// pinned, [`Error::Pin`] if pinning fails.
 pub fn load() -> Result<Maps, Error> {
     Loader::new().load()
 }
@@ -48,7 +53,8 @@ pub enum OnMismatch {
     /// may hold data another program relies on).
     #[default]
     Fail,
-    /// Remove the pin, create the map as declared and pin it instead.
+    /// Create the map as declared and pin it in place of the old one, which lives on only as
+    /// long as other programs hold it. If the load then fails, the old pin is put back.
     Replace,
 }
 
@@ -110,19 +116,15 @@ impl Loader {
     /// Creates every declared map; see [`load`].
     pub fn load(&self) -> Result<Maps, Error> {
         let declarations = registry::declarations();
-        check_unique_names(&declarations)?;
+        check_unique_names(declarations)?;
         if self.memlock == Memlock::Auto && !declarations.is_empty() && crate::probe::memlock_charged() {
             // A failure is reported by the first map the limit then refuses (`Cause::Memory`).
             let _ = crate::probe::raise_memlock();
         }
-        let mut made_pins = Vec::new();
-        let result = self.load_all(&declarations, &mut made_pins);
+        let mut journal = Vec::new();
+        let result = self.load_all(declarations, &mut journal);
         if result.is_err() {
-            // Leave no half-made state behind: the pins this call made go; pins that were
-            // there before stay.
-            for path in &made_pins {
-                let _ = std::fs::remove_file(path);
-            }
+            undo(journal);
         }
         result.map(Maps::new)
     }
@@ -130,7 +132,7 @@ impl Loader {
     fn load_all(
         &self,
         declarations: &[&'static Declaration],
-        made_pins: &mut Vec<PathBuf>,
+        journal: &mut Vec<PinChange>,
     ) -> Result<Vec<Map>, Error> {
         let root = self.resolved_pin_root();
         let mut root_checked = false;
@@ -143,7 +145,7 @@ impl Loader {
                         pin::check_root(&root)?;
                         root_checked = true;
                     }
-                    self.load_pinned(decl, &root, made_pins)?
+                    self.load_pinned(decl, &root, journal)?
                 }
                 _ => create_declared(&decl.def, Some(decl))?,
             };
@@ -156,55 +158,95 @@ impl Loader {
         &self,
         decl: &'static Declaration,
         root: &Path,
-        made_pins: &mut Vec<PathBuf>,
+        journal: &mut Vec<PinChange>,
     ) -> Result<Map, Error> {
         let host = HostLimits::current();
         let label = MapLabel::of(&decl.def, Some(decl));
         let path = pin::path_for(root, &label)?;
-        match Map::from_pin(&path) {
-            Ok(existing) => {
-                let mut diffs = compat::diff(&decl.def, &existing.info()?, host);
-                if let Some(inner) = decl.def.inner {
-                    diffs.extend(compat::diff_inner(&existing, inner, host)?);
+        // A second round only when another process pinned the map between our look and our
+        // pin: its map is then reused (or compared) like any other.
+        let mut raced = false;
+        loop {
+            match Map::from_pin(&path) {
+                Ok(existing) => {
+                    let diffs = compat::diff_map(&existing, &decl.def, host)?;
+                    if diffs.is_empty() {
+                        return Ok(existing.declared(decl.def.resolve_for(host), decl, path));
+                    }
+                    if self.on_mismatch == OnMismatch::Fail {
+                        return Err(Error::PinMismatch { map: label, path, diffs });
+                    }
+                    // Created before the old pin goes, so that a map the kernel refuses leaves
+                    // the old one pinned.
+                    let map = create_declared(&decl.def, Some(decl))?;
+                    std::fs::remove_file(&path).map_err(|e| Error::Pin {
+                        map: label.clone(),
+                        path: path.clone(),
+                        errno: Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+                    })?;
+                    journal.push(PinChange::Replaced { path: path.clone(), old: existing });
+                    map.pin(&path)?;
+                    return Ok(map.with_pin(path));
                 }
-                if diffs.is_empty() {
-                    return Ok(existing.declared(decl.def.resolve_for(host), decl, path));
+                Err(Error::Open { errno: Errno::ENOENT, .. }) => {
+                    let map = create_declared(&decl.def, Some(decl))?;
+                    match map.pin(&path) {
+                        Ok(()) => {
+                            journal.push(PinChange::Created(path.clone()));
+                            return Ok(map.with_pin(path));
+                        }
+                        Err(Error::Pin { errno: Errno::EEXIST, .. }) if !raced => raced = true,
+                        Err(e) => return Err(e),
+                    }
                 }
-                if self.on_mismatch == OnMismatch::Fail {
-                    return Err(Error::PinMismatch { map: label, path, diffs });
-                }
-                std::fs::remove_file(&path).map_err(|e| Error::Pin {
-                    map: label.clone(),
-                    path: path.clone(),
-                    errno: Errno::from_raw(e.raw_os_error().unwrap_or(0)),
-                })?;
+                Err(e) => return Err(e),
             }
-            Err(Error::Open { errno: Errno::ENOENT, .. }) => {}
-            Err(e) => return Err(e),
         }
-        let map = create_declared(&decl.def, Some(decl))?;
-        map.pin(&path)?;
-        made_pins.push(path.clone());
-        Ok(map.with_pin(path))
+    }
+}
+
+/// A change one [`Loader::load`] made in bpffs, undone if the load fails.
+enum PinChange {
+    /// A new pin.
+    Created(PathBuf),
+    /// A pin replaced under [`OnMismatch::Replace`]; `old` keeps the map it held alive.
+    Replaced { path: PathBuf, old: Map },
+}
+
+/// Puts bpffs back as the failed load found it: its pins go, the pins it replaced return.
+/// Best effort: the load's own error is the one to report.
+fn undo(journal: Vec<PinChange>) {
+    for change in journal.into_iter().rev() {
+        match change {
+            PinChange::Created(path) => {
+                let _ = std::fs::remove_file(path);
+            }
+            PinChange::Replaced { path, old } => {
+                let _ = std::fs::remove_file(&path);
+                let _ = old.pin(&path);
+            }
+        }
     }
 }
 
 /// Two maps with one kernel name would be indistinguishable in `bpftool` and `by_name`, and
 /// would share one pin path.
-fn check_unique_names(declarations: &[&'static Declaration]) -> Result<(), Error> {
-    let mut seen: HashMap<&[u8], &Declaration> = HashMap::with_capacity(declarations.len());
-    for &decl in declarations {
-        let name = decl.def.name.as_bytes();
-        if name.is_empty() {
-            continue;
-        }
-        if let Some(first) = seen.insert(name, decl) {
-            return Err(Error::DuplicateName {
-                name: decl.def.name.to_string(),
-                first: first.location(),
-                second: decl.location(),
-            });
-        }
+fn check_unique_names(declarations: &'static [&'static Declaration]) -> Result<(), Error> {
+    // The registry is fixed at link time: look for a duplicate once.
+    static DUPLICATE: OnceLock<Option<(&'static Declaration, &'static Declaration)>> = OnceLock::new();
+    let duplicate = DUPLICATE.get_or_init(|| {
+        let mut seen: HashMap<&[u8], &'static Declaration> = HashMap::with_capacity(declarations.len());
+        declarations
+            .iter()
+            .filter(|d| !d.def.name.is_empty())
+            .find_map(|&decl| seen.insert(decl.def.name.as_bytes(), decl).map(|first| (first, decl)))
+    });
+    match duplicate {
+        Some((first, second)) => Err(Error::DuplicateName {
+            name: second.def.name.to_string(),
+            first: first.location(),
+            second: second.location(),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }

@@ -80,14 +80,32 @@ impl Map {
         Map::from_fd(fd, || format!("map id {id}"))
     }
 
-    /// Opens the map pinned at `path` in bpffs.
-    pub fn from_pin(path: impl AsRef<std::path::Path>) -> Result<Map, Error> {
+    /// Opens the map pinned at `path` in bpffs: a new fd on a map another program (or an
+    /// earlier run) pinned. Its definition is read back from the kernel; to check it against a
+    /// declaration, use [`Map::adopt`].
+    ///
+    /// # Errors
+    /// [`Error::Open`] with `ENOENT` if nothing is pinned there, [`Error::NotAMap`] if a
+    /// program, a link or a directory is.
+    pub fn from_pin(path: impl AsRef<Path>) -> Result<Map, Error> {
         let path = path.as_ref();
         let what = || format!("the map pinned at {}", path.display());
         let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| Error::Open { what: what(), errno: Errno::EINVAL })?;
-        let fd = sys::obj_get(&c_path).map_err(|errno| Error::Open { what: what(), errno })?;
-        Map::from_fd(fd, what)
+        let fd = sys::obj_get(&c_path).map_err(|errno| match errno {
+            // The kernel's answer for a path that holds no BPF object, before it would check
+            // the caller's access.
+            Errno::EACCES if path.is_dir() => {
+                Error::NotAMap { path: path.to_path_buf(), found: "a directory".to_string() }
+            }
+            errno => Error::Open { what: what(), errno },
+        })?;
+        // BPF_OBJ_GET opens programs and links as readily as maps, and reading a program's info
+        // as a map's would give a map of nonsense.
+        if let Some(found) = not_a_map(fd.as_fd()) {
+            return Err(Error::NotAMap { path: path.to_path_buf(), found });
+        }
+        Ok(Map::from_fd(fd, what)?.with_pin(path.to_path_buf()))
     }
 
     /// A map from an fd this process owns, its definition read back from the kernel.
@@ -107,10 +125,15 @@ impl Map {
     }
 
     /// This map, known as `decl` and found or pinned at `path`.
-    pub(crate) fn declared(mut self, def: MapDef, decl: &'static Declaration, path: PathBuf) -> Map {
+    pub(crate) fn declared(self, def: MapDef, decl: &'static Declaration, path: PathBuf) -> Map {
+        self.with_declaration(def, decl).with_pin(path)
+    }
+
+    /// This map, known as `decl`, whose definition `def` the caller has checked against the
+    /// kernel's.
+    pub(crate) fn with_declaration(mut self, def: MapDef, decl: &'static Declaration) -> Map {
         self.def = def;
         self.decl = Some(decl);
-        self.pinned_at = Some(path);
         self
     }
 
@@ -156,6 +179,18 @@ impl Map {
         };
         // SAFETY: MAP_CREATE reads no pointers from this attr prefix and returns a new fd.
         unsafe { sys::bpf(Cmd::MapCreate, &mut attr).and_then(|ret| sys::owned_fd(ret)) }
+    }
+}
+
+/// What `fd` is, in words, if it is a BPF program or link rather than a map; `None` for a map,
+/// and when `/proc` cannot tell.
+fn not_a_map(fd: BorrowedFd<'_>) -> Option<String> {
+    let link = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()?;
+    match link.to_str()? {
+        "anon_inode:bpf-prog" => Some("a BPF program".to_string()),
+        "anon_inode:bpf_link" => Some("a BPF link".to_string()),
+        // Maps, and names a future kernel may give: the info read decides.
+        _ => None,
     }
 }
 

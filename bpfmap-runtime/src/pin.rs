@@ -12,13 +12,17 @@ pub const DEFAULT_PIN_ROOT: &str = "/sys/fs/bpf";
 /// `BPF_FS_MAGIC`: `statfs` of a bpffs mount reports this type.
 const BPF_FS_MAGIC: i64 = 0xcafe_4a11;
 
+/// `SYSFS_MAGIC`: what an unmounted `/sys/fs/bpf` is on.
+const SYSFS_MAGIC: i64 = 0x6265_6572;
+
 /// The pin root: `explicit`, else `$BPFMAP_PIN_ROOT`, else `/sys/fs/bpf`.
 pub(crate) fn resolve_root(explicit: Option<&Path>) -> PathBuf {
     match explicit {
         Some(root) => root.to_path_buf(),
-        None => {
-            std::env::var_os("BPFMAP_PIN_ROOT").map_or_else(|| PathBuf::from(DEFAULT_PIN_ROOT), PathBuf::from)
-        }
+        // `BPFMAP_PIN_ROOT=` (set but empty) is how shells unset a variable for one command.
+        None => std::env::var_os("BPFMAP_PIN_ROOT")
+            .filter(|root| !root.is_empty())
+            .map_or_else(|| PathBuf::from(DEFAULT_PIN_ROOT), PathBuf::from),
     }
 }
 
@@ -26,31 +30,85 @@ pub(crate) fn resolve_root(explicit: Option<&Path>) -> PathBuf {
 /// errno, and a path that escapes the root would pin somewhere unintended.
 pub(crate) fn check_root(root: &Path) -> Result<(), Error> {
     let problem = |what: String| Err(Error::PinRoot { root: root.to_path_buf(), problem: what });
+    let shown = root.display();
     if root.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
-        return problem("it contains `..`".to_string());
+        return problem(
+            "it contains `..`, which could lead pins out of the bpffs mount; name the directory without it"
+                .to_string(),
+        );
     }
-    let Ok(c_root) = CString::new(root.as_os_str().as_encoded_bytes()) else {
+    if root.as_os_str().as_encoded_bytes().contains(&0) {
         return problem("it contains a NUL byte".to_string());
-    };
-    // SAFETY: statfs writes one struct through a valid pointer; the path is NUL-terminated.
+    }
+    match fs_type(root) {
+        Ok(BPF_FS_MAGIC) if root.is_dir() => Ok(()),
+        Ok(BPF_FS_MAGIC) => problem("it is not a directory".to_string()),
+        Ok(other) => problem(format!(
+            "it is not on a bpffs mount (it is on {}); mount one there (`mount -t bpf bpf {shown}`)",
+            fs_name(other)
+        )),
+        Err(Errno::ENOENT) => {
+            let parent = nearest_existing(root).unwrap_or_else(|| PathBuf::from("/"));
+            let above = parent.display();
+            match fs_type(&parent) {
+                Ok(BPF_FS_MAGIC) => problem(format!(
+                    "it does not exist; create it (`mkdir -p {shown}`) in the bpffs mount at {above}"
+                )),
+                // sysfs makes no directories: /sys/fs/bpf is the empty mount point it keeps for
+                // bpffs.
+                Ok(SYSFS_MAGIC) => problem(format!(
+                    "it does not exist, and {above} is not a bpffs mount; mount one there, then create it \
+                     (`mount -t bpf bpf {above} && mkdir -p {shown}`)"
+                )),
+                _ => problem(format!(
+                    "it does not exist, and no bpffs is mounted above it; mount one \
+                     (`mkdir -p {shown} && mount -t bpf bpf {shown}`)"
+                )),
+            }
+        }
+        Err(errno) => problem(format!("statfs failed with {errno}")),
+    }
+}
+
+/// The `f_type` of the file system `path` is on.
+fn fs_type(path: &Path) -> Result<i64, Errno> {
+    let c_path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: an all-zero statfs is a valid value to be overwritten.
     let mut fs: libc::statfs = unsafe { core::mem::zeroed() };
-    if unsafe { libc::statfs(c_root.as_ptr(), &mut fs) } != 0 {
-        let errno = Errno::last();
-        return problem(match errno {
-            Errno::ENOENT => "it does not exist".to_string(),
-            errno => format!("statfs failed with {errno}"),
-        });
+    // SAFETY: statfs writes one struct through a valid pointer; the path is NUL-terminated.
+    if unsafe { libc::statfs(c_path.as_ptr(), &mut fs) } != 0 {
+        return Err(Errno::last());
     }
-    if fs.f_type as i64 != BPF_FS_MAGIC {
-        return problem("it is not on a bpffs mount".to_string());
-    }
-    Ok(())
+    #[allow(clippy::unnecessary_cast, reason = "f_type is i64 on x86_64 but not on every target")]
+    Ok(fs.f_type as i64)
+}
+
+/// The file systems a pin root is most often on by mistake, by name.
+fn fs_name(magic: i64) -> String {
+    let name = match magic {
+        // An unmounted /sys/fs/bpf is a directory of sysfs.
+        SYSFS_MAGIC => "sysfs",
+        0x0102_1994 => "tmpfs",
+        0xef53 => "ext4",
+        0x9123_683e => "btrfs",
+        0x5846_5342 => "xfs",
+        0x794c_7630 => "overlayfs",
+        _ => return format!("a file system of type {magic:#x}"),
+    };
+    name.to_string()
+}
+
+/// The closest ancestor of `path` that exists.
+fn nearest_existing(path: &Path) -> Option<PathBuf> {
+    let parent = path.ancestors().skip(1).find(|p| p.as_os_str().is_empty() || p.exists())?;
+    // The parent of a relative path's first component is "", the working directory.
+    Some(if parent.as_os_str().is_empty() { PathBuf::from(".") } else { parent.to_path_buf() })
 }
 
 /// `<root>/<name>` for a map pinned by name; names such as `..` would leave the root.
 pub(crate) fn path_for(root: &Path, map: &MapLabel) -> Result<PathBuf, Error> {
     match map.name.as_str() {
-        "" | "." | ".." => Err(Error::PinRoot {
+        name if matches!(name, "" | "." | "..") || name.contains('/') => Err(Error::PinRoot {
             root: root.to_path_buf(),
             problem: format!("{map} cannot be pinned by name: its name is not a file name in the root"),
         }),

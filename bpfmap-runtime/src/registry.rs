@@ -50,10 +50,14 @@ pub static DECLARATIONS: [Declaration];
 
 /// Every map declared with `#[bpf_map]` in this program, in declaration order (by file, then
 /// line): the order in which [`load`](crate::load) creates them.
-pub fn declarations() -> Vec<&'static Declaration> {
-    let mut all: Vec<&'static Declaration> = DECLARATIONS.iter().collect();
-    all.sort_by_key(|d| (d.file, d.line, d.column));
-    all
+pub fn declarations() -> &'static [&'static Declaration] {
+    // The registry is fixed at link time: sort it once.
+    static SORTED: std::sync::OnceLock<Vec<&'static Declaration>> = std::sync::OnceLock::new();
+    SORTED.get_or_init(|| {
+        let mut all: Vec<&'static Declaration> = DECLARATIONS.iter().collect();
+        all.sort_by_key(|d| (d.file, d.line, d.column));
+        all
+    })
 }
 
 /// The position of a declaration in the registry slice (which is not declaration order).

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod bpf;
+pub mod bpffs;
+pub mod tools;
 
 use std::sync::OnceLock;
 
@@ -34,4 +36,16 @@ macro_rules! require_kernel {
             return;
         }
     };
+}
+
+/// The number of fds this process has open: leak checks compare it before and after.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd").count()
+}
+
+/// Serializes the tests of one binary that count fds (any test creating maps meanwhile would
+/// change the count).
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -1,7 +1,7 @@
 //! `Entries`: a map's entries read with `BPF_MAP_LOOKUP_BATCH`, chunk by chunk into buffers
 //! that are reused, or key by key where the kernel has no batch operations.
 
-use super::Keys;
+use super::{Keys, Update};
 use crate::error::Op;
 use crate::sys::{self, Batch};
 use crate::{Errno, Error, Map, Pod};
@@ -226,6 +226,11 @@ impl<'m, K: Pod, V: Pod> Decode<'m> for PlainDecode<K, V> {
 /// `BPF_MAP_UPDATE_BATCH` / `BPF_MAP_DELETE_BATCH` over `count` contiguous keys (and values);
 /// returns how many the kernel processed.
 ///
+/// The kernel's batch commands take no `BPF_NOEXIST`/`BPF_EXIST` in `elem_flags` (they accept
+/// only `BPF_F_LOCK` and refuse the rest with `EINVAL`), so an update with either policy is
+/// written element by element with `BPF_MAP_UPDATE_ELEM`, stopping at the first refusal as a
+/// batch would.
+///
 /// # Safety
 /// `keys` holds `count` keys of the map's key size; `values` is null (delete) or holds `count`
 /// values of the size the kernel copies.
@@ -237,15 +242,29 @@ pub(crate) unsafe fn write_batch(
     count: usize,
     elem_flags: u64,
 ) -> Result<usize, Error> {
+    let key_size = map.def().key_size as usize;
+    let value_stride = if values.is_null() { 0 } else { batch_value_size(map) };
+    if op == Batch::Update && elem_flags & (Update::NoExist.flags() | Update::Exist.flags()) != 0 {
+        for i in 0..count {
+            // SAFETY: element `i` of each buffer, in bounds per the contract; the kernel reads
+            // one key and one value (per-CPU sized where the map is per-CPU).
+            unsafe {
+                sys::update(map.fd(), keys.add(i * key_size), values.add(i * value_stride), elem_flags)
+            }
+            .map_err(|errno| map.error(Op::Update, errno))?;
+        }
+        return Ok(count);
+    }
     let mut done = 0usize;
     // The kernel takes a u32 count; larger slices go in several calls.
     while done < count {
         let chunk = (count - done).min(u32::MAX as usize) as u32;
-        let key_at = done * map.def().key_size as usize;
-        let value_stride = if values.is_null() { 0 } else { batch_value_size(map) };
         // SAFETY: in bounds of the caller's buffers per the contract.
         let (keys, values) = unsafe {
-            (keys.add(key_at), if values.is_null() { values } else { values.add(done * value_stride) })
+            (
+                keys.add(done * key_size),
+                if values.is_null() { values } else { values.add(done * value_stride) },
+            )
         };
         // SAFETY: per the contract; the kernel reads `chunk` keys and values.
         let (n, _) = unsafe {

@@ -2,7 +2,7 @@
 //! cgroups, devices, CPUs and sockets. The kernel takes an fd on update and, where it allows
 //! lookups from user space, returns an id or a socket cookie instead.
 
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use super::{Types, Update};
 use crate::error::Op;
@@ -35,8 +35,11 @@ fn get_raw(map: &Map, key: &[u8]) -> Result<Option<[u8; 8]>, Error> {
     Ok(found.then_some(value))
 }
 
-fn fd_u32(fd: impl AsFd) -> u32 {
-    fd.as_fd().as_raw_fd() as u32
+/// The number of `fd`, borrowed: an fd handed to `set` by value (an `OwnedFd`, a `File`, a
+/// `TcpStream`) must stay open until the kernel has taken its own reference, so the callers
+/// keep their argument alive and pass only a borrow here.
+fn fd_u32(fd: BorrowedFd<'_>) -> u32 {
+    fd.as_raw_fd() as u32
 }
 
 fn u32_at(bytes: [u8; 8], at: usize) -> u32 {
@@ -45,7 +48,7 @@ fn u32_at(bytes: [u8; 8], at: usize) -> u32 {
 
 /// An array of fds indexed by `u32`.
 macro_rules! fd_array {
-    ($(#[$doc:meta])* $name:ident, $what:literal $(, get: $get_doc:literal)?) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal, remove: $remove_doc:literal $(, get: $get_doc:literal)?) => {
         $(#[$doc])*
         pub struct $name<'m> {
             map: &'m Map,
@@ -64,10 +67,10 @@ macro_rules! fd_array {
 
             #[doc = concat!("Puts ", $what, " at `index`.")]
             pub fn set(&self, index: u32, fd: impl AsFd) -> Result<(), Error> {
-                set_raw(self.map, &index.to_ne_bytes(), &fd_u32(fd).to_ne_bytes(), Update::Any)
+                set_raw(self.map, &index.to_ne_bytes(), &fd_u32(fd.as_fd()).to_ne_bytes(), Update::Any)
             }
 
-            /// Empties `index`; `false` if it was empty.
+            #[doc = $remove_doc]
             pub fn remove(&self, index: u32) -> Result<bool, Error> {
                 remove_raw(self.map, &index.to_ne_bytes())
             }
@@ -87,22 +90,27 @@ macro_rules! fd_array {
 fd_array! {
     /// A `prog_array`: programs for `bpf_tail_call`, by index.
     ProgArray, "the program `fd`",
+    remove: "Empties `index`; `false` if it was empty.",
     get: "The id of the program at `index`, or `None` if empty."
 }
 
 fd_array! {
     /// A `perf_event_array`: perf event fds, usually one per CPU, for `bpf_perf_event_output`.
-    PerfEventArray, "the perf event `fd` (from `perf_event_open`)"
+    PerfEventArray, "the perf event `fd` (from `perf_event_open`)",
+    remove: "Empties `index`; `false` if it was empty."
 }
 
 fd_array! {
     /// A `cgroup_array`: cgroups (opened directories of cgroupfs), by index.
-    CgroupArray, "the cgroup whose directory is open as `fd`"
+    CgroupArray, "the cgroup whose directory is open as `fd`",
+    remove: "Empties `index`; `false` if it was empty."
 }
 
 fd_array! {
     /// An `xskmap`: AF_XDP sockets for `bpf_redirect_map`, by receive queue.
-    XskMap, "the AF_XDP socket `fd`"
+    XskMap, "the AF_XDP socket `fd`",
+    remove: "Empties `index`. Always `true` for an index within the map: the kernel neither says whether \
+             the slot held a socket nor lets user space look it up."
 }
 
 /// A `devmap` or `devmap_hash`: network devices for `bpf_redirect_map`, with an optional XDP
@@ -125,12 +133,21 @@ impl<'m> DevMap<'m> {
     /// Sends packets redirected to `key` to device `ifindex`, through the XDP program `prog`
     /// if given (which needs an 8-byte value).
     pub fn set(&self, key: u32, ifindex: u32, prog: Option<impl AsFd>) -> Result<(), Error> {
-        set_raw(self.map, &key.to_ne_bytes(), &fd_value(self.map, ifindex, prog)?, Update::Any)
+        let value = fd_value(self.map, ifindex, prog.as_ref().map(AsFd::as_fd))?;
+        set_raw(self.map, &key.to_ne_bytes(), &value, Update::Any)
     }
 
     /// Removes `key`; `false` if it was absent.
+    ///
+    /// A `devmap`'s delete succeeds whether or not the slot was set, so the answer comes from
+    /// a lookup just before it: a concurrent `set` in between is removed but reported as absent.
     pub fn remove(&self, key: u32) -> Result<bool, Error> {
-        remove_raw(self.map, &key.to_ne_bytes())
+        let was_set = self.get(key)?.is_some();
+        match remove_raw(self.map, &key.to_ne_bytes())? {
+            // A `devmap_hash` answers for itself.
+            false => Ok(false),
+            true => Ok(was_set),
+        }
     }
 
     /// The device's ifindex at `key` and the id of its program, if any.
@@ -156,14 +173,21 @@ impl<'m> CpuMap<'m> {
         CpuMap { map }
     }
 
-    /// Enables CPU `cpu` with a queue of `queue_size` packets, through `prog` if given.
+    /// Enables CPU `cpu` with a queue of `queue_size` packets, through `prog` if given. A
+    /// `queue_size` of 0 disables the CPU, as [`remove`](Self::remove) does.
     pub fn set(&self, cpu: u32, queue_size: u32, prog: Option<impl AsFd>) -> Result<(), Error> {
-        set_raw(self.map, &cpu.to_ne_bytes(), &fd_value(self.map, queue_size, prog)?, Update::Any)
+        let value = fd_value(self.map, queue_size, prog.as_ref().map(AsFd::as_fd))?;
+        set_raw(self.map, &cpu.to_ne_bytes(), &value, Update::Any)
     }
 
     /// Disables CPU `cpu`; `false` if it was not set.
+    ///
+    /// The kernel's delete succeeds whether or not the CPU was set, so the answer comes from a
+    /// lookup just before it: a concurrent `set` in between is removed but reported as absent.
     pub fn remove(&self, cpu: u32) -> Result<bool, Error> {
-        remove_raw(self.map, &cpu.to_ne_bytes())
+        let was_set = self.get(cpu)?.is_some();
+        remove_raw(self.map, &cpu.to_ne_bytes())?;
+        Ok(was_set)
     }
 
     /// The queue size of `cpu` and the id of its program, if any.
@@ -173,7 +197,7 @@ impl<'m> CpuMap<'m> {
 }
 
 /// A 4-byte `first`, or 8 bytes of `first` and a program fd.
-fn fd_value(map: &Map, first: u32, prog: Option<impl AsFd>) -> Result<Vec<u8>, Error> {
+fn fd_value(map: &Map, first: u32, prog: Option<BorrowedFd<'_>>) -> Result<Vec<u8>, Error> {
     let mut value = first.to_ne_bytes().to_vec();
     match (map.def().value_size, prog) {
         (8, prog) => value.extend((prog.map_or(-1, |p| fd_u32(p) as i32)).to_ne_bytes()),
@@ -213,13 +237,26 @@ impl<'m, K: Pod> SockMap<'m, K> {
 
     /// Puts the socket `fd` (a TCP socket in a suitable state, or UDP/Unix) at `key`.
     pub fn set(&self, key: &K, fd: impl AsFd, update: Update) -> Result<(), Error> {
-        let value = socket_value(self.map, fd);
+        let value = socket_value(fd.as_fd());
         set_raw(self.map, bytes_of(key), &value[..self.map.def().value_size as usize], update)
     }
 
     /// Removes `key`; `false` if it was absent.
     pub fn remove(&self, key: &K) -> Result<bool, Error> {
-        remove_raw(self.map, bytes_of(key))
+        match remove_raw(self.map, bytes_of(key)) {
+            // A sockmap answers an empty slot with EINVAL, as it does an index past the end.
+            Err(e) if e.errno() == Some(crate::Errno::EINVAL) && self.is_sockmap_index(bytes_of(key)) => {
+                Ok(false)
+            }
+            other => other,
+        }
+    }
+
+    /// Whether `key` is an index within a `sockmap` (not a `sockhash` key).
+    fn is_sockmap_index(&self, key: &[u8]) -> bool {
+        let def = self.map.def();
+        def.map_type == crate::MapType::SOCKMAP
+            && key.try_into().is_ok_and(|index: [u8; 4]| u32::from_ne_bytes(index) < def.max_entries)
     }
 
     /// The socket cookie at `key` (maps with 8-byte values only).
@@ -246,7 +283,7 @@ impl<'m> ReuseportSockArray<'m> {
 
     /// Puts the socket `fd` (bound with `SO_REUSEPORT`) at `index`.
     pub fn set(&self, index: u32, fd: impl AsFd, update: Update) -> Result<(), Error> {
-        let value = socket_value(self.map, fd);
+        let value = socket_value(fd.as_fd());
         set_raw(self.map, &index.to_ne_bytes(), &value[..self.map.def().value_size as usize], update)
     }
 
@@ -262,7 +299,7 @@ impl<'m> ReuseportSockArray<'m> {
 }
 
 /// A socket fd as the kernel takes it: in the first 4 bytes, of a 4- or 8-byte value.
-fn socket_value(_map: &Map, fd: impl AsFd) -> [u8; 8] {
+fn socket_value(fd: BorrowedFd<'_>) -> [u8; 8] {
     let mut value = [0; 8];
     value[..4].copy_from_slice(&fd_u32(fd).to_ne_bytes());
     value

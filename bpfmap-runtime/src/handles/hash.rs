@@ -82,6 +82,9 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// Writes `values[i]` at `keys[i]` for every `i`, in as few syscalls as the kernel allows
     /// (`BPF_MAP_UPDATE_BATCH`); returns how many were written.
     ///
+    /// The kernel's batch command has no update policy: with [`Update::NoExist`] or
+    /// [`Update::Exist`] each pair is written by its own `BPF_MAP_UPDATE_ELEM`.
+    ///
     /// # Errors
     /// [`Error::Mismatch`] when the slices differ in length; the kernel's error otherwise
     /// (entries before the failing one are written).
@@ -101,7 +104,8 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     }
 
     /// Deletes every key of `keys` (`BPF_MAP_DELETE_BATCH`); returns how many were deleted.
-    /// A key that is absent stops the batch with `ENOENT`.
+    /// The kernel stops at the first key that is absent: a count below `keys.len()` means
+    /// `keys[count]` was not there, and the keys after it were not deleted.
     pub fn remove_batch(&self, keys: &[K]) -> Result<usize, Error> {
         // SAFETY: a slice of Pod keys is contiguous, of the map's key size.
         unsafe {

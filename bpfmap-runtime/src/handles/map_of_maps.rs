@@ -45,7 +45,9 @@ impl<'m, K: Pod> MapOfMaps<'m, K> {
     }
 
     /// Puts the map `inner` at `key`; the kernel refuses (`EINVAL`) a map that does not match
-    /// the template's type, key size, value size and flags.
+    /// the template's type, key size, value size and flags (and, for an array template, its
+    /// `max_entries`). An `array_of_maps` takes only [`Update::Any`] (`EINVAL` otherwise); a
+    /// `hash_of_maps` follows every policy.
     pub fn set(&self, key: &K, inner: impl AsFd, update: Update) -> Result<(), Error> {
         let fd = inner.as_fd().as_raw_fd() as u32;
         // SAFETY: `key` is a whole K; the value is the 4-byte fd.

@@ -200,6 +200,8 @@ impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
     }
 
     /// Writes `values[i]` at `keys[i]` for every `i` (`BPF_MAP_UPDATE_BATCH`); returns how many.
+    /// As [`HashMap::insert_batch`](crate::HashMap::insert_batch), [`Update::NoExist`] and
+    /// [`Update::Exist`] write pair by pair.
     pub fn insert_batch(
         &self,
         keys: &[K],
@@ -221,7 +223,9 @@ impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
         }
     }
 
-    /// Deletes every key of `keys` (`BPF_MAP_DELETE_BATCH`); returns how many.
+    /// Deletes every key of `keys` (`BPF_MAP_DELETE_BATCH`); returns how many. The kernel
+    /// stops at the first key that is absent, as in
+    /// [`HashMap::remove_batch`](crate::HashMap::remove_batch).
     pub fn remove_batch(&self, keys: &[K]) -> Result<usize, Error> {
         // SAFETY: a slice of Pod keys is contiguous.
         unsafe {

@@ -39,7 +39,6 @@ const HEADER: u64 = 8;
 /// }
 /// # Ok::<(), bpfmap::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug)]
 pub struct RingBuf<'m> {
     map: &'m Map,
 }
@@ -53,11 +52,6 @@ impl<'m> RingBuf<'m> {
 
     pub(crate) fn new_unchecked(map: &'m Map) -> RingBuf<'m> {
         RingBuf { map }
-    }
-
-    /// The map.
-    pub fn map(&self) -> &'m Map {
-        self.map
     }
 
     /// Maps the ring and returns its consumer. One consumer per ring: two would race for the
@@ -194,6 +188,10 @@ impl<'m> RingBufConsumer<'m> {
     /// Waits (epoll) until records are available or `timeout` passes (`None`: forever);
     /// `Ok(false)` on timeout.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+        // The kernel reports the ring readable while its consumer position trails the producer:
+        // give back the records read so far first, or the last one read would wake us at once.
+        // No record is borrowed now (they borrow `self` mutably), so their space is free to go.
+        self.consumer_pos().store(self.position, Ordering::Release);
         if self.producer_pos().load(Ordering::Acquire) > self.position {
             return Ok(true);
         }
@@ -214,7 +212,6 @@ impl Drop for RingBufConsumer<'_> {
 
 /// A `user_ringbuf` map: records that user space writes and programs drain with
 /// `bpf_user_ringbuf_drain`.
-#[derive(Clone, Copy, Debug)]
 pub struct UserRingBuf<'m> {
     map: &'m Map,
 }
@@ -228,11 +225,6 @@ impl<'m> UserRingBuf<'m> {
 
     pub(crate) fn new_unchecked(map: &'m Map) -> UserRingBuf<'m> {
         UserRingBuf { map }
-    }
-
-    /// The map.
-    pub fn map(&self) -> &'m Map {
-        self.map
     }
 
     /// Maps the ring and returns its producer. One producer per ring: the kernel expects a
@@ -316,3 +308,5 @@ impl<'m> UserRingBufProducer<'m> {
         self.mask + 1 - used
     }
 }
+
+super::common::handle_common!(RingBuf, UserRingBuf);

@@ -1,0 +1,235 @@
+//! Failure behaviour: privilege, probes, memlock, leaks and concurrency, each asserted on the
+//! outcome (the error variant, its message, the fd count, the values).
+
+mod support;
+
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::Command;
+
+use bpfmap::{
+    ArrayMap, Cause, Errno, Error, HashMap, Map, MapDef, MapFlags, MapType, Maps, Memlock, Privilege, Update,
+    bpf_map, probe,
+};
+
+#[bpf_map(type = "hash", max_entries = 1024, flags = "no_prealloc", name = "priv_flows")]
+struct Flows {
+    key: u32,
+    value: u64,
+}
+
+/// Runs `command` as uid/gid 65534 with no supplementary groups: the kernel clears every
+/// capability when a root process switches to a non-root uid.
+fn unprivileged(mut command: Command) -> std::process::Output {
+    // SAFETY: the closure runs in the child between fork and exec and only makes
+    // async-signal-safe system calls.
+    unsafe {
+        command.pre_exec(|| {
+            let nobody = 65534;
+            if libc::setgroups(0, std::ptr::null()) != 0
+                || libc::setresgid(nobody, nobody, nobody) != 0
+                || libc::setresuid(nobody, nobody, nobody) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.output().expect("spawn the unprivileged child")
+}
+
+/// The privilege tests re-run this test binary as an unprivileged child, which runs only
+/// `unprivileged_child` (selected by name and by this variable).
+const CHILD: &str = "BPFMAP_FAILURES_CHILD";
+
+#[test]
+fn unprivileged_child() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    match bpfmap::load() {
+        Ok(_) => println!("loaded"),
+        Err(Error::Create { map, errno, cause: Cause::Privilege { needs, has_cap_bpf, .. } }) => {
+            println!("map={} errno={} needs={needs:?} has_cap_bpf={has_cap_bpf:?}", map.name, errno.name());
+        }
+        Err(e) => println!("other: {e:?}"),
+    }
+    let err = bpfmap::load().map(drop).expect_err("unprivileged");
+    println!("message={err}");
+}
+
+#[test]
+fn without_privilege_load_names_the_map_and_the_remedy() {
+    require_kernel!();
+    let mut child = Command::new(std::env::current_exe().expect("test binary"));
+    child.args(["--exact", "unprivileged_child", "--nocapture", "--test-threads=1"]).env(CHILD, "1");
+    let out = unprivileged(child);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "child failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains("map=priv_flows errno=EPERM needs=Unprivileged has_cap_bpf=Some(false)"),
+        "{stdout}"
+    );
+    let message = stdout.lines().find_map(|l| l.strip_prefix("message=")).expect("message line");
+    assert!(
+        message.starts_with(
+            "cannot create map `priv_flows` (hash, declared as `Flows` at tests/failures.rs:16): EPERM \
+             (operation not permitted): this process lacks CAP_BPF; run as root or grant CAP_BPF (and \
+             CAP_PERFMON/CAP_NET_ADMIN for some types); see /proc/sys/kernel/unprivileged_bpf_disabled"
+        ),
+        "{message}"
+    );
+}
+
+/// `target/debug/examples/quickstart`, built if `cargo test` did not build it already.
+fn quickstart() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
+    let example = profile_dir.join("examples/quickstart");
+    if !example.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--example", "quickstart"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo build --example quickstart");
+        assert!(status.success());
+    }
+    example
+}
+
+#[test]
+fn the_quickstart_without_privilege_prints_the_explanation_and_fails() {
+    require_kernel!();
+    let out = unprivileged(Command::new(quickstart()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.starts_with(
+            "error: cannot create map `flows` (hash, declared as `Flows` at examples/quickstart.rs:13): EPERM \
+             (operation not permitted): this process lacks CAP_BPF; run as root or grant CAP_BPF"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn probes_tell_what_this_kernel_has() {
+    require_kernel!();
+    assert!(probe::map_type(MapType::HASH).expect("probe"));
+    assert!(probe::map_type(MapType::RINGBUF).expect("probe"));
+    assert!(probe::map_type(MapType::ARENA).expect("probe"));
+    assert!(probe::map_flag(MapType::ARRAY, MapFlags::MMAPABLE).expect("probe"));
+    // Types the rule book knows but that cannot be made standalone are not "supported".
+    assert!(!probe::map_type(MapType::SK_STORAGE).expect("probe"));
+    let has_insn_array = probe::map_type(MapType::INSN_ARRAY).expect("probe");
+    let has_overwrite = probe::map_flag(MapType::RINGBUF, MapFlags::RB_OVERWRITE).expect("probe");
+    // Both arrived in 6.19; a kernel has both or neither.
+    assert_eq!(has_insn_array, has_overwrite);
+    // Cached: a second probe gives the same answer.
+    assert_eq!(probe::map_type(MapType::INSN_ARRAY).expect("probe"), has_insn_array);
+}
+
+#[test]
+fn kernels_with_memory_cgroups_do_not_charge_memlock() {
+    require_kernel!();
+    // On 5.11 and later, map memory goes to the memory cgroup: the probe (a map created with
+    // RLIMIT_MEMLOCK at 0) succeeds, and `Memlock::Auto` leaves the limit alone.
+    let mut before = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut before) }, 0);
+    assert!(!probe::memlock_charged());
+    let maps = bpfmap::Loader::new().memlock(Memlock::Auto).load().expect("load");
+    assert_eq!(maps.len(), 1);
+    let mut after = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut after) }, 0);
+    assert_eq!((after.rlim_cur, after.rlim_max), (before.rlim_cur, before.rlim_max));
+}
+
+#[test]
+fn memory_errors_give_the_numbers() {
+    require_kernel!();
+    // 2^20 preallocated elements of 1 MiB each: 1 TiB, refused at once.
+    let def = MapDef::new(MapType::HASH, 4, 1 << 20, 1 << 20).with_name(bpfmap::MapName::new("too_big"));
+    let err = bpfmap::create_map(&def).expect_err("larger than memory");
+    assert!(
+        matches!(err, Error::Create { errno: Errno::ENOMEM, cause: Cause::Memory { .. }, .. }),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.starts_with("cannot create map `too_big` (hash): ENOMEM (cannot allocate memory): "),
+        "{message}"
+    );
+    assert!(message.contains("max_entries 1048576 × (key 4 B + value 1048576 B)"), "{message}");
+}
+
+#[test]
+fn ten_thousand_creates_and_drops_leave_no_fd_behind() {
+    require_kernel!();
+    let _turn = support::serial();
+    let before = support::open_fds();
+    let def = MapDef::new(MapType::ARRAY, 4, 8, 4);
+    for i in 0..10_000u32 {
+        let map = bpfmap::create_map(&def).expect("create");
+        let array = ArrayMap::<u64>::new(&map).expect("handle");
+        array.set(i % 4, &u64::from(i)).expect("set");
+        assert_eq!(array.get(i % 4).expect("get"), Some(u64::from(i)));
+    }
+    assert_eq!(support::open_fds(), before);
+}
+
+/// Maps, handles and views move between threads and are shared by them: the kernel
+/// serializes element operations itself.
+#[test]
+fn maps_and_handles_are_send_and_sync() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Maps>();
+    shared::<Map>();
+    shared::<HashMap<'static, u32, u64>>();
+    shared::<ArrayMap<'static, u64>>();
+    shared::<bpfmap::PerCpuHashMap<'static, u32, u64>>();
+    shared::<bpfmap::MmapArray<'static, u64>>();
+    shared::<bpfmap::RingBufConsumer<'static>>();
+    shared::<Error>();
+}
+
+/// Clippy's `result_large_err` flags any `Result<_, E>` with an `E` of 128 bytes or more, in
+/// users' code too (every closure that maps a `Result<_, bpfmap::Error>`).
+#[test]
+fn errors_stay_small_enough_for_users_clippy() {
+    assert!(size_of::<Error>() < 128, "Error is {} bytes", size_of::<Error>());
+}
+
+#[test]
+fn eight_threads_write_and_read_back_disjoint_keys() {
+    require_kernel!();
+    const THREADS: u32 = 8;
+    const OPS: u32 = 100_000;
+    // Each thread: OPS / 2 inserts, then OPS / 2 lookups of what it wrote.
+    let per_thread = OPS / 2;
+    let def = MapDef::new(MapType::HASH, 4, 8, THREADS * per_thread).with_flags(MapFlags::NO_PREALLOC);
+    let map = bpfmap::create_map(&def).expect("create");
+    let hash = HashMap::<u32, u64>::new(&map).expect("handle");
+    let value = |key: u32| u64::from(key) * 0x9E37_79B9 + 1;
+    let wrong: u32 = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                s.spawn(move || {
+                    let keys = t * per_thread..(t + 1) * per_thread;
+                    for key in keys.clone() {
+                        hash.insert(&key, &value(key), Update::NoExist).expect("insert");
+                    }
+                    keys.filter(|key| hash.get(key).expect("get") != Some(value(*key))).count() as u32
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("worker")).sum()
+    });
+    assert_eq!(wrong, 0);
+    assert_eq!(hash.iter().count(), (THREADS * per_thread) as usize);
+    assert!(hash.iter().all(|e| e.is_ok_and(|(k, v)| v == value(k))));
+    assert_eq!(Privilege::Unprivileged, bpfmap::MapType::HASH.rules().expect("hash").privilege);
+}

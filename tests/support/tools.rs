@@ -1,0 +1,61 @@
+//! The command-line tools of the interop tests (`bpftool`, `clang`), found or explained.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Where `name` is: on `PATH`, or in the sbin directories where Debian puts `bpftool` and
+/// which a non-login shell may leave off `PATH`.
+pub fn find(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Every tool of `names` that is missing, with why.
+pub fn missing(names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .filter_map(|&name| match find(name) {
+            None => Some(format!("`{name}` is not installed")),
+            Some(path) => match Command::new(&path).arg("--version").output() {
+                Ok(out) if out.status.success() => None,
+                Ok(out) => Some(format!("`{} --version` failed: {}", path.display(), out.status)),
+                Err(e) => Some(format!("`{}` cannot run: {e}", path.display())),
+            },
+        })
+        .collect()
+}
+
+/// Runs `tool` with `args`; its stdout, or a panic with the command, status and stderr.
+pub fn run(tool: &str, args: &[&str]) -> String {
+    let path = find(tool).unwrap_or_else(|| panic!("`{tool}` is not installed"));
+    let out = Command::new(&path).args(args).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "`{tool} {}` failed ({}):\n{}{}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8(out.stdout).unwrap_or_else(|e| panic!("{tool}: output not UTF-8: {e}"))
+}
+
+/// Returns from the test (skipping it) when a tool is missing, or fails it when
+/// `BPFMAP_REQUIRE_KERNEL=1` (CI installs the tools: `.ci/run`).
+#[macro_export]
+macro_rules! require_tools {
+    ($($tool:literal),+ $(,)?) => {
+        let missing = $crate::support::tools::missing(&[$($tool),+]);
+        if !missing.is_empty() {
+            if std::env::var("BPFMAP_REQUIRE_KERNEL").as_deref() == Ok("1") {
+                panic!("BPFMAP_REQUIRE_KERNEL=1 but {}; install the tools (`apt-get install bpftool clang llvm libbpf-dev`, as .ci/run does)", missing.join(", "));
+            }
+            eprintln!("skipping interop test: {}; install the tools (`apt-get install bpftool clang llvm libbpf-dev`, as .ci/run does)", missing.join(", "));
+            return;
+        }
+    };
+}
