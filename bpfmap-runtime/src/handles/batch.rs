@@ -18,10 +18,12 @@ impl Buf {
         }
     }
 
+    #[inline]
     pub(crate) fn ptr(&mut self) -> *mut u8 {
         self.0.as_mut_ptr() as *mut u8
     }
 
+    #[inline]
     pub(crate) fn bytes(&self) -> &[u8] {
         // SAFETY: a Vec<u64>'s storage is initialized bytes; u8 has alignment 1.
         unsafe { core::slice::from_raw_parts(self.0.as_ptr() as *const u8, self.0.len() * 8) }
@@ -76,6 +78,7 @@ impl<'m> BatchReader<'m> {
 
     /// The next entry's key and value bytes; `Err(None)` when the kernel has no batch
     /// operations for this map (the caller falls back to keys).
+    #[inline]
     pub(crate) fn next(&mut self) -> Option<RawEntry<'_>> {
         while self.pos >= self.len {
             if self.last {
@@ -94,6 +97,8 @@ impl<'m> BatchReader<'m> {
         Some(Ok((key, value)))
     }
 
+    // Once per batch: kept out of line so that `next` stays small.
+    #[inline(never)]
     fn fill(&mut self) -> Result<(), Option<Error>> {
         loop {
             let cap = self.cap as usize;
