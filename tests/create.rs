@@ -5,22 +5,14 @@
 mod support;
 
 use std::os::fd::{AsRawFd, BorrowedFd};
-use std::sync::{Mutex, MutexGuard};
 
 use bpfmap::{
     ArrayMap, Cause, Errno, Error, HashMap, HostLimits, KernelVersion, Map, MapDef, MapFlags, MapName,
     MapType, RuleError, Update, bpf_create_map, create_map,
 };
 
-/// Every test here opens fds, and one of them counts the process's fds: they take turns.
-fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd").count()
-}
+// Every test here opens fds, and one of them counts the process's fds: they take turns
+// (`support::serial`).
 
 fn is_cloexec(fd: BorrowedFd<'_>) -> bool {
     // SAFETY: F_GETFD on a live fd reads no memory.
@@ -72,7 +64,7 @@ mod created {
     #[test]
     fn create_map_gives_the_map_defined() {
         require_kernel!();
-        let _turn = serial();
+        let _turn = support::serial();
         let def = MapDef::new(MapType::HASH, 4, 8, 100)
             .with_flags(MapFlags::NO_PREALLOC)
             .with_name(MapName::new("rt_hash"));
@@ -95,7 +87,7 @@ mod created {
     #[test]
     fn bpf_create_map_gives_an_unnamed_map() {
         require_kernel!();
-        let _turn = serial();
+        let _turn = support::serial();
         let map = bpf_create_map(MapType::ARRAY, 4, 16, 10, MapFlags::EMPTY).expect("create array");
         assert_eq!(map.name(), "");
         assert_eq!(*map.def(), MapDef::new(MapType::ARRAY, 4, 16, 10));
@@ -119,7 +111,7 @@ mod created {
     #[test]
     fn a_perf_event_array_of_zero_entries_gets_one_per_possible_cpu() {
         require_kernel!();
-        let _turn = serial();
+        let _turn = support::serial();
         let map = create(&MapDef::new(MapType::PERF_EVENT_ARRAY, 4, 4, 0));
         let cpus = HostLimits::current().possible_cpus;
         assert!(cpus >= 1);
@@ -130,7 +122,7 @@ mod created {
     #[test]
     fn a_clone_is_another_fd_of_the_same_map() {
         require_kernel!();
-        let _turn = serial();
+        let _turn = support::serial();
         let map = create(&MapDef::new(MapType::ARRAY, 4, 8, 4).with_name(MapName::new("shared")));
         let clone = map.try_clone().expect("clone");
         assert_ne!(clone.fd().as_raw_fd(), map.fd().as_raw_fd());
@@ -183,7 +175,7 @@ mod refused {
     #[test]
     fn an_array_with_an_8_byte_key_is_invalid() {
         require_kernel!();
-        let _turn = serial();
+        let _turn = support::serial();
         let def = MapDef::new(MapType::ARRAY, 8, 8, 16).with_name(MapName::new("bad_array"));
         let (rule, message) = refused_without_syscall(&def);
         assert!(matches!(rule, RuleError::KeySize { map_type: MapType::ARRAY, size: 8, .. }), "{rule:?}");
@@ -199,7 +191,7 @@ mod refused {
     #[test]
     fn other_rules_are_checked_before_the_syscall_too() {
         require_kernel!();
-        let _turn = serial();
+        let _turn = support::serial();
         let (rule, message) =
             refused_without_syscall(&MapDef::new(MapType::HASH, 4, 4, 8).with_name(MapName::new("bad-name")));
         assert_eq!(rule, RuleError::NameByte { index: 3, byte: b'-' });
@@ -236,7 +228,7 @@ mod refused {
     #[test]
     fn the_kernel_lacking_a_type_or_flag_is_explained() {
         require_kernel!();
-        let _turn = serial();
+        let _turn = support::serial();
         let newer = KernelVersion::new(6, 19);
         let cases = [
             (
@@ -281,7 +273,7 @@ mod refused {
     #[test]
     fn a_map_larger_than_memory_is_refused_with_enomem() {
         require_kernel!();
-        let _turn = serial();
+        let _turn = support::serial();
         let def = larger_than_memory("too_big");
         def.validate_on(HostLimits::current()).expect("the rule book accepts it");
 
@@ -311,12 +303,12 @@ mod fds {
     #[test]
     fn dropping_a_map_closes_its_fd() {
         require_kernel!();
-        let _turn = serial();
-        let before = open_fds();
+        let _turn = support::serial();
+        let before = support::open_fds();
         let held: Vec<Map> = (0..10).map(|i| create(&MapDef::new(MapType::ARRAY, 4, 4, i + 1))).collect();
-        assert_eq!(open_fds(), before + 10, "one fd per live map");
+        assert_eq!(support::open_fds(), before + 10, "one fd per live map");
         drop(held);
-        assert_eq!(open_fds(), before);
+        assert_eq!(support::open_fds(), before);
 
         for i in 0..500u32 {
             let map = match i % 3 {
@@ -331,7 +323,7 @@ mod fds {
                 assert_eq!(err.errno(), Some(Errno::ENOMEM));
             }
         }
-        assert_eq!(open_fds(), before, "500 maps created and dropped leave no fd behind");
+        assert_eq!(support::open_fds(), before, "500 maps created and dropped leave no fd behind");
     }
 }
 
@@ -349,7 +341,7 @@ mod handles {
     #[test]
     fn handles_fit_maps_of_the_right_shape() {
         require_kernel!();
-        let _turn = serial();
+        let _turn = support::serial();
         let hash = create(&MapDef::new(MapType::HASH, 4, 8, 16));
         let counts = HashMap::<u32, u64>::new(&hash).expect("HashMap over hash 4 -> 8");
         counts.insert(&1, &100, Update::NoExist).expect("insert");
@@ -373,7 +365,7 @@ mod handles {
     #[test]
     fn handles_refuse_maps_of_another_shape() {
         require_kernel!();
-        let _turn = serial();
+        let _turn = support::serial();
         let hash = create(&MapDef::new(MapType::HASH, 4, 8, 16).with_name(MapName::new("h48")));
         let array = create(&MapDef::new(MapType::ARRAY, 4, 8, 4).with_name(MapName::new("a8")));
         let percpu = create(&MapDef::new(MapType::PERCPU_HASH, 4, 8, 16).with_name(MapName::new("pc")));

@@ -23,16 +23,12 @@ struct OtherFlows {
     value: u64,
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd").count()
-}
-
 #[test]
 fn both_declarations_are_named() {
     require_kernel!();
-    let fds_before = open_fds();
+    let fds_before = support::open_fds();
     let err = bpfmap::load().expect_err("two maps named flows");
-    assert_eq!(open_fds(), fds_before, "nothing was created");
+    assert_eq!(support::open_fds(), fds_before, "nothing was created");
 
     let first = Location { rust_name: "Flows", file: "tests/duplicate_names.rs", line: FLOWS_LINE };
     let second = Location { rust_name: "OtherFlows", file: "tests/duplicate_names.rs", line: OTHER_LINE };

@@ -35,10 +35,6 @@ struct NeverCreated {
     value: u32,
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd").count()
-}
-
 /// The id of a new map. The kernel hands out map ids in increasing order, so the difference
 /// between two probes bounds from below how many maps were created in between.
 fn probe_id() -> u32 {
@@ -54,13 +50,13 @@ fn the_error_names_the_failing_map_and_the_maps_before_it_are_closed() {
         ["First", "Second", "TooManyCpus", "NeverCreated"],
         "the failing map is the third of four"
     );
-    let fds_before = open_fds();
+    let fds_before = support::open_fds();
     let id_before = probe_id();
 
     let err = bpfmap::load().expect_err("a cpumap larger than CONFIG_NR_CPUS");
 
     let id_after = probe_id();
-    assert_eq!(open_fds(), fds_before, "the maps created before the failure were closed");
+    assert_eq!(support::open_fds(), fds_before, "the maps created before the failure were closed");
     assert!(id_after >= id_before + 3, "lf_first and lf_second were created ({id_before} -> {id_after})");
 
     let nr_cpus = bpfmap::HostLimits::current().nr_cpus;

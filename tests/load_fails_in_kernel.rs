@@ -30,10 +30,6 @@ struct Huge {
     value: [u8; 1 << 20],
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd").count()
-}
-
 /// The id of a new map. The kernel hands out map ids in increasing order, so the difference
 /// between two probes bounds from below how many maps were created in between.
 fn probe_id() -> u32 {
@@ -44,13 +40,13 @@ fn probe_id() -> u32 {
 #[test]
 fn the_error_names_the_refused_map_and_the_maps_before_it_are_closed() {
     require_kernel!();
-    let fds_before = open_fds();
+    let fds_before = support::open_fds();
     let id_before = probe_id();
 
     let err = bpfmap::load().expect_err("a map larger than memory");
 
     let id_after = probe_id();
-    assert_eq!(open_fds(), fds_before, "the maps created before the failure were closed");
+    assert_eq!(support::open_fds(), fds_before, "the maps created before the failure were closed");
     assert!(id_after >= id_before + 3, "lk_first and lk_second were created ({id_before} -> {id_after})");
 
     let message = err.to_string();

@@ -91,6 +91,28 @@ pub(crate) fn ptr<T>(p: *const T) -> u64 {
     p as usize as u64
 }
 
+/// One element command; `Ok(false)` when the kernel answers ENOENT (no such key, no next key,
+/// an empty queue), which is an answer, not a failure.
+///
+/// # Safety
+/// As the command requires of `key` and `value` (see the callers).
+unsafe fn elem(
+    cmd: Cmd,
+    fd: BorrowedFd<'_>,
+    key: *const u8,
+    value: *const u8,
+    flags: u64,
+) -> Result<bool, Errno> {
+    let mut attr =
+        attr::MapElem { map_fd: fd_u32(fd), key: ptr(key), value: ptr(value), flags, ..Default::default() };
+    // SAFETY: pointers per the caller's contract.
+    match unsafe { bpf(cmd, &mut attr) } {
+        Ok(_) => Ok(true),
+        Err(Errno::ENOENT) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Looks up `key`, writing the value; `Ok(false)` when the key is absent.
 ///
 /// # Safety
@@ -102,14 +124,8 @@ pub(crate) unsafe fn lookup(
     value: *mut u8,
     flags: u64,
 ) -> Result<bool, Errno> {
-    let mut attr =
-        attr::MapElem { map_fd: fd_u32(fd), key: ptr(key), value: ptr(value), flags, ..Default::default() };
     // SAFETY: pointers per this fn's contract.
-    match unsafe { bpf(Cmd::MapLookupElem, &mut attr) } {
-        Ok(_) => Ok(true),
-        Err(Errno::ENOENT) => Ok(false),
-        Err(e) => Err(e),
-    }
+    unsafe { elem(Cmd::MapLookupElem, fd, key, value, flags) }
 }
 
 /// Writes `value` at `key` with `BPF_ANY`, `BPF_NOEXIST` or `BPF_EXIST` in `flags`.
@@ -134,13 +150,8 @@ pub(crate) unsafe fn update(
 /// # Safety
 /// `key` must be readable for the map's key size.
 pub(crate) unsafe fn delete(fd: BorrowedFd<'_>, key: *const u8) -> Result<bool, Errno> {
-    let mut attr = attr::MapElem { map_fd: fd_u32(fd), key: ptr(key), ..Default::default() };
-    // SAFETY: pointer per this fn's contract.
-    match unsafe { bpf(Cmd::MapDeleteElem, &mut attr) } {
-        Ok(_) => Ok(true),
-        Err(Errno::ENOENT) => Ok(false),
-        Err(e) => Err(e),
-    }
+    // SAFETY: pointers per this fn's contract.
+    unsafe { elem(Cmd::MapDeleteElem, fd, key, core::ptr::null(), 0) }
 }
 
 /// Writes the key after `key` (the first key when `key` is null); `Ok(false)` at the end.
@@ -148,14 +159,8 @@ pub(crate) unsafe fn delete(fd: BorrowedFd<'_>, key: *const u8) -> Result<bool, 
 /// # Safety
 /// `key` must be null or readable for the key size, `next` writable for the key size.
 pub(crate) unsafe fn next_key(fd: BorrowedFd<'_>, key: *const u8, next: *mut u8) -> Result<bool, Errno> {
-    let mut attr =
-        attr::MapElem { map_fd: fd_u32(fd), key: ptr(key), value: ptr(next), ..Default::default() };
     // SAFETY: pointers per this fn's contract.
-    match unsafe { bpf(Cmd::MapGetNextKey, &mut attr) } {
-        Ok(_) => Ok(true),
-        Err(Errno::ENOENT) => Ok(false),
-        Err(e) => Err(e),
-    }
+    unsafe { elem(Cmd::MapGetNextKey, fd, key, next, 0) }
 }
 
 /// `BPF_OBJ_GET_INFO_BY_FD` for a map.
@@ -182,14 +187,8 @@ pub(crate) unsafe fn lookup_and_delete(
     value: *mut u8,
     flags: u64,
 ) -> Result<bool, Errno> {
-    let mut attr =
-        attr::MapElem { map_fd: fd_u32(fd), key: ptr(key), value: ptr(value), flags, ..Default::default() };
     // SAFETY: pointers per this fn's contract.
-    match unsafe { bpf(Cmd::MapLookupAndDeleteElem, &mut attr) } {
-        Ok(_) => Ok(true),
-        Err(Errno::ENOENT) => Ok(false),
-        Err(e) => Err(e),
-    }
+    unsafe { elem(Cmd::MapLookupAndDeleteElem, fd, key, value, flags) }
 }
 
 /// `BPF_MAP_FREEZE`: no more writes from user space.
