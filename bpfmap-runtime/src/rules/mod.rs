@@ -76,8 +76,22 @@ pub enum Pinning {
 /// const _: () = assert!(FLOWS.validate().is_ok());
 /// assert_eq!(FLOWS.to_string(), "flows: hash, key 4 B, value 8 B, max_entries 100, flags no_prealloc");
 /// ```
+///
+/// The fields are public, so a definition can also be written out, the rest defaulted:
+///
+/// ```
+/// use bpfmap::{MapDef, MapFlags, MapType};
+/// let def = MapDef {
+///     map_type: MapType::from_raw(1),
+///     key_size: 4,
+///     value_size: 8,
+///     max_entries: 100,
+///     flags: MapFlags::from_bits_retain(1),
+///     ..MapDef::default()
+/// };
+/// assert_eq!(def, MapDef::new(MapType::HASH, 4, 8, 100).with_flags(MapFlags::NO_PREALLOC));
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub struct MapDef {
     /// The map's name, as the kernel keeps it.
     pub name: MapName,
@@ -101,6 +115,13 @@ pub struct MapDef {
     pub inner: Option<&'static MapDef>,
     /// Where the map is pinned.
     pub pinning: Pinning,
+}
+
+/// `MapType::UNSPEC` with every number 0: invalid until filled in.
+impl Default for MapDef {
+    fn default() -> MapDef {
+        MapDef::new(MapType::UNSPEC, 0, 0, 0)
+    }
 }
 
 impl MapDef {
