@@ -4,5 +4,88 @@
 
 extern crate self as bpfmap;
 
-pub use bpfmap_derive::{Pod, bpf_map};
+/// Declares a BPF map: the struct becomes a zero-sized marker type that names the map, its
+/// definition is checked against the kernel's rules at compile time, and [`load`] creates it
+/// at startup with every other declared map.
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, Pod, Update};
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// pub struct FlowKey { saddr: u32, daddr: u32, sport: u16, dport: u16 }
+///
+/// /// Bytes per flow.
+/// #[bpf_map(type = "hash", max_entries = 10_000, flags = "no_prealloc")]
+/// pub struct Flows { key: FlowKey, value: u64 }
+///
+/// #[bpf_map(type = "ringbuf", max_entries = 65536, name = "events")]
+/// struct Events;
+///
+/// let maps = bpfmap::load()?;
+/// let flows = maps.get::<Flows>(); // a HashMap<FlowKey, u64>
+/// flows.insert(&FlowKey { saddr: 1, daddr: 2, sport: 3, dport: 4 }, &1500, Update::Any)?;
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
+///
+/// # The struct
+///
+/// Its `key` and `value` fields give the map's key and value types (each [`Pod`]), and so its
+/// `key_size` and `value_size`. The map type decides which of them it has: `queue`, `stack`
+/// and `bloom_filter` have only `value`; `ringbuf`, `user_ringbuf` and `arena` have neither
+/// (`struct Events;`). It cannot be generic. Its attributes (docs, derives) and visibility stay
+/// on the marker type.
+///
+/// # Keys
+///
+/// | key | value | meaning |
+/// |---|---|---|
+/// | `type` | `"hash"`, `"array"`, `"percpu_hash"`, `"lru_hash"`, `"ringbuf"`, ... | the map type: the uapi name without `BPF_MAP_TYPE_`, lowercase; see [`MapType`] |
+/// | `max_entries` | an integer or a `const` expression of type `u32` | the capacity; bytes for ring buffers, pages for arenas; may be left out where it has one meaning (storage maps: 0; `perf_event_array`: one entry per possible CPU) |
+/// | `flags` | `"no_prealloc"`, `"no_prealloc \| rdonly_prog"`, ... | `BPF_F_*` names without the prefix, lowercase, joined with `\|`; see [`MapFlags`] |
+/// | `name` | `"flows"` | the kernel's name: at most 15 bytes of `[A-Za-z0-9_.]`; default: the struct's name in snake_case |
+/// | `pin` | `"by_name"` | pin at `<pin root>/<name>` and reuse a compatible pin (see the crate docs, *Pinning*) |
+/// | `numa_node` | an integer or a `const` expression | allocate on this NUMA node (sets `numa_node` in `flags`) |
+/// | `map_extra` | an integer or a `const` expression of type `u64` | `bloom_filter`: the number of hash functions (1 to 15); `arena`: the user address to map it at |
+/// | `inner` | another `#[bpf_map]` struct | the template of the maps an `array_of_maps` or `hash_of_maps` holds |
+/// | `crate` | a path | where `bpfmap` is, for code that renames it (default `::bpfmap`) |
+///
+/// # Checks
+///
+/// Everything the kernel would refuse is a compile error: what the tokens show (type and flag
+/// names, with "did you mean" suggestions; flags the type refuses; flags that exclude each
+/// other; required flags; `max_entries`; `name`; `map_extra`; missing or surplus fields) on
+/// the offending token, all of them reported at once; what only the types show (the key and
+/// value sizes against the type's rules) by `const` evaluation of [`MapDef::validate`],
+/// pointing at the type:
+///
+/// ```compile_fail
+/// #[bpfmap::bpf_map(type = "array", max_entries = 16)]
+/// struct Counters { key: u64, value: u64 } // arrays are indexed by u32: `key` must be 4 bytes
+/// ```
+///
+/// The rules are those of [`rules`]: the same functions the runtime runs before every
+/// `BPF_MAP_CREATE`.
+pub use bpfmap_derive::bpf_map;
+
+/// Implements [`Pod`] for a `#[repr(C)]` struct whose fields are all `Pod`, proving at compile
+/// time that it has no padding (its size is the sum of its fields'): keys with padding would
+/// make lookups miss, since the kernel compares every byte.
+///
+/// ```
+/// use bpfmap::Pod;
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Conn { addr: u32, port: u16, proto: u8, _pad: u8 } // padding made explicit
+/// ```
+///
+/// ```compile_fail
+/// use bpfmap::Pod;
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Conn { addr: u32, port: u16, proto: u8 } // one byte of trailing padding
+/// ```
+pub use bpfmap_derive::Pod;
 pub use bpfmap_runtime::*;
