@@ -114,6 +114,39 @@ fn the_quickstart_without_privilege_prints_the_explanation_and_fails() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// The low-fd test re-runs this binary, running only `low_fds_child`.
+const LOW_FDS_CHILD: &str = "BPFMAP_FAILURES_LOW_FDS";
+
+#[test]
+fn low_fds_child() {
+    if std::env::var_os(LOW_FDS_CHILD).is_none() {
+        return;
+    }
+    // Rust's runtime reopens closed stdio fds before main, so close them here, as a daemon
+    // that detaches from its terminal does.
+    for fd in 0..3 {
+        // SAFETY: closing fds this process owns; nothing uses stdio after this point.
+        unsafe { libc::close(fd) };
+    }
+    let map = bpfmap::create_map(&MapDef::new(MapType::ARRAY, 4, 4, 1)).expect("create");
+    let maps = bpfmap::load().expect("load");
+    // stdout is closed too: report through the exit status.
+    let lowest = std::os::fd::AsRawFd::as_raw_fd(&map).min(std::os::fd::AsRawFd::as_raw_fd(&maps[0].fd()));
+    std::process::exit(if lowest >= 3 { 0 } else { 10 + lowest });
+}
+
+#[test]
+fn maps_never_take_fds_0_to_2() {
+    require_kernel!();
+    let status = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "low_fds_child", "--test-threads=1"])
+        .env(LOW_FDS_CHILD, "1")
+        .status()
+        .expect("spawn");
+    // 10 + n: a map got fd n, which the bpf attrs would read as "no fd" (0) or stdio would hit.
+    assert_eq!(status.code(), Some(0), "a map was given a low fd");
+}
+
 #[test]
 fn probes_tell_what_this_kernel_has() {
     require_kernel!();
