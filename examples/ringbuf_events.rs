@@ -20,8 +20,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bpf::{
-    Alu, Asm, GET_SMP_PROCESSOR_ID, Jmp, MAP_LOOKUP_ELEM, PROG_TYPE_SOCKET_FILTER, R0, R1, R2, R3, R4, R6,
-    R7, R10, RINGBUF_OUTPUT, SKB_LEN, Size,
+    Alu, Asm, GET_SMP_PROCESSOR_ID, PROG_TYPE_SOCKET_FILTER, R0, R1, R2, R3, R4, R6, R7, R10, RINGBUF_OUTPUT,
+    SKB_LEN, Size,
 };
 use bpfmap::{Pod, bpf_map};
 
@@ -54,14 +54,7 @@ const ETH_HLEN: usize = 14;
 fn emitter(maps: &bpfmap::Maps) -> Result<OwnedFd, Box<dyn Error>> {
     let mut asm = Asm::new();
     asm.mov64_reg(R6, R1)
-        .st_mem(Size::W, R10, -4, 0)
-        .ld_map_fd(R1, maps.map::<Sequence>()?.fd())
-        .mov64_reg(R2, R10)
-        .alu64_imm(Alu::Add, R2, -4)
-        .call(MAP_LOOKUP_ELEM)
-        .jmp_imm(Jmp::Ne, R0, 0, 2)
-        .mov64_imm(R0, 1)
-        .exit()
+        .lookup_u32(maps.map::<Sequence>()?.fd(), 0, 1)
         .ldx_mem(Size::DW, R7, R0, 0)
         .alu64_imm(Alu::Add, R7, 1)
         .stx_mem(Size::DW, R0, R7, 0)

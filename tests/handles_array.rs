@@ -9,8 +9,7 @@ use std::sync::atomic::Ordering;
 
 use bpfmap::{Errno, Error, Op, Pod, bpf_map};
 use support::bpf::{
-    Alu, Asm, Insn, Jmp, MAP_LOOKUP_ELEM, PROG_TYPE_SOCKET_FILTER, R0, R1, R2, R6, R10, Size, load_prog,
-    test_run, test_run_repeat,
+    Asm, Insn, PROG_TYPE_SOCKET_FILTER, R0, R1, R6, Size, load_prog, test_run, test_run_repeat,
 };
 
 #[bpf_map(type = "array", max_entries = 16)]
@@ -51,14 +50,7 @@ const MISSING: i32 = 0xdead;
 
 /// `r0 = &array[index]`, or return `MISSING` if the lookup fails.
 fn lookup(asm: &mut Asm, array: &bpfmap::Map, index: u32) {
-    asm.st_mem(Size::W, R10, -4, index as i32)
-        .ld_map_fd(R1, array.fd())
-        .mov64_reg(R2, R10)
-        .alu64_imm(Alu::Add, R2, -4)
-        .call(MAP_LOOKUP_ELEM)
-        .jmp_imm(Jmp::Ne, R0, 0, 2)
-        .mov64_imm(R0, MISSING)
-        .exit();
+    asm.lookup_u32(array.fd(), index as i32, MISSING);
 }
 
 /// `array[index] = value` through the value pointer (no helper call: a plain store into the

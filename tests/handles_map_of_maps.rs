@@ -52,14 +52,7 @@ const NO_VALUE: i32 = 0xb;
 /// `inner = outer[slot]; v = inner[2]; inner[3] = v + 1; return v` (low half).
 fn program(outer: &bpfmap::Map, slot: u32) -> OwnedFd {
     let mut asm = Asm::new();
-    asm.st_mem(Size::W, R10, -4, slot as i32)
-        .ld_map_fd(R1, outer.fd())
-        .mov64_reg(R2, R10)
-        .alu64_imm(Alu::Add, R2, -4)
-        .call(MAP_LOOKUP_ELEM)
-        .jmp_imm(Jmp::Ne, R0, 0, 2)
-        .mov64_imm(R0, NO_INNER)
-        .exit()
+    asm.lookup_u32(outer.fd(), slot as i32, NO_INNER)
         // R0 is now the inner map itself, usable as a helper's map argument.
         .mov64_reg(R6, R0)
         .st_mem(Size::W, R10, -8, 2)

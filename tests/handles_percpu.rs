@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use bpfmap::{Error, HostLimits, PerCpuHashMap, PerCpuValues, Update, bpf_map};
 use support::bpf::{
-    Alu, Asm, GET_SMP_PROCESSOR_ID, Insn, Jmp, MAP_LOOKUP_ELEM, MAP_UPDATE_ELEM, PROG_TYPE_SOCKET_FILTER, R0,
-    R1, R2, R3, R4, R6, R10, Size, load_prog, test_run,
+    Alu, Asm, GET_SMP_PROCESSOR_ID, Insn, Jmp, MAP_UPDATE_ELEM, PROG_TYPE_SOCKET_FILTER, R0, R1, R2, R3, R4,
+    R6, R10, Size, load_prog, test_run,
 };
 
 /// Counts the allocations of each thread, so a test can tell that a call allocates nothing.
@@ -118,14 +118,7 @@ fn array_program(array: &bpfmap::Map, index: u32) -> Vec<Insn> {
     let mut asm = Asm::new();
     asm.call(GET_SMP_PROCESSOR_ID)
         .mov64_reg(R6, R0)
-        .st_mem(Size::W, R10, -4, index as i32)
-        .ld_map_fd(R1, array.fd())
-        .mov64_reg(R2, R10)
-        .alu64_imm(Alu::Add, R2, -4)
-        .call(MAP_LOOKUP_ELEM)
-        .jmp_imm(Jmp::Ne, R0, 0, 2)
-        .mov64_imm(R0, MISSING)
-        .exit()
+        .lookup_u32(array.fd(), index as i32, MISSING)
         .mov64_reg(R1, R6)
         .alu64_imm(Alu::Add, R1, 1)
         .alu64_imm(Alu::Mul, R1, 1000)

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use bpfmap::{Errno, Error, Op, bpf_map};
 use support::bpf::{
-    Alu, Asm, DYNPTR_READ, Insn, Jmp, MAP_LOOKUP_ELEM, MAP_PUSH_ELEM, PROG_TYPE_SOCKET_FILTER, R0, R1, R2,
-    R3, R4, R5, R6, R10, RINGBUF_DISCARD, RINGBUF_OUTPUT, RINGBUF_RESERVE, RINGBUF_SUBMIT, Size,
-    USER_RINGBUF_DRAIN, load_prog, load_prog_with_subprogs, test_run,
+    Alu, Asm, DYNPTR_READ, Insn, Jmp, MAP_PUSH_ELEM, PROG_TYPE_SOCKET_FILTER, R0, R1, R2, R3, R4, R5, R6,
+    R10, RINGBUF_DISCARD, RINGBUF_OUTPUT, RINGBUF_RESERVE, RINGBUF_SUBMIT, Size, USER_RINGBUF_DRAIN,
+    load_prog, load_prog_with_subprogs, test_run,
 };
 
 /// One page of records.
@@ -50,14 +50,7 @@ fn load() -> bpfmap::Maps {
 /// `bpf_ringbuf_output(events, &source[0], source[0].len, 0)`; returns the helper's result.
 fn output_program(maps: &bpfmap::Maps) -> OwnedFd {
     let mut asm = Asm::new();
-    asm.st_mem(Size::W, R10, -4, 0)
-        .ld_map_fd(R1, maps.map::<Source>().expect("Source").fd())
-        .mov64_reg(R2, R10)
-        .alu64_imm(Alu::Add, R2, -4)
-        .call(MAP_LOOKUP_ELEM)
-        .jmp_imm(Jmp::Ne, R0, 0, 2)
-        .mov64_imm(R0, MISSING)
-        .exit()
+    asm.lookup_u32(maps.map::<Source>().expect("Source").fd(), 0, MISSING)
         .mov64_reg(R6, R0)
         .ldx_mem(Size::W, R3, R6, 0)
         // Bounds the length for the verifier: at most the value's 64 bytes.

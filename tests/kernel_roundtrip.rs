@@ -5,10 +5,7 @@
 mod support;
 
 use bpfmap::bpf_map;
-use support::bpf::{
-    Alu, Asm, Jmp, MAP_LOOKUP_ELEM, MAP_UPDATE_ELEM, PROG_TYPE_SOCKET_FILTER, R0, R1, R2, R3, R4, R6, R10,
-    Size, load_prog, test_run,
-};
+use support::bpf::{Asm, PROG_TYPE_SOCKET_FILTER, R0, R1, R6, R10, Size, load_prog, test_run};
 
 /// Written by the program.
 #[bpf_map(type = "hash", max_entries = 16)]
@@ -43,37 +40,9 @@ fn program(maps: &bpfmap::Maps) -> Result<Vec<support::bpf::Insn>, bpfmap::Error
     asm.st_mem(Size::W, R10, -4, KERNEL_KEY as i32)
         .ld_imm64(R1, KERNEL_VALUE)
         .stx_mem(Size::DW, R10, R1, -16)
-        .ld_map_fd(R1, hash)
-        .mov64_reg(R2, R10)
-        .alu64_imm(Alu::Add, R2, -4)
-        .mov64_reg(R3, R10)
-        .alu64_imm(Alu::Add, R3, -16)
-        .mov64_imm(R4, 0)
-        .call(MAP_UPDATE_ELEM)
-        .jmp_imm(Jmp::Eq, R0, 0, 2)
-        .mov64_imm(R0, UPDATE_FAILED)
-        .exit();
-    asm.st_mem(Size::W, R10, -4, 0)
-        .ld_map_fd(R1, array)
-        .mov64_reg(R2, R10)
-        .alu64_imm(Alu::Add, R2, -4)
-        .call(MAP_LOOKUP_ELEM)
-        .jmp_imm(Jmp::Ne, R0, 0, 2)
-        .mov64_imm(R0, LOOKUP_FAILED)
-        .exit()
-        .ldx_mem(Size::DW, R6, R0, 0);
-    asm.st_mem(Size::W, R10, -4, 1)
-        .stx_mem(Size::DW, R10, R6, -16)
-        .ld_map_fd(R1, array)
-        .mov64_reg(R2, R10)
-        .alu64_imm(Alu::Add, R2, -4)
-        .mov64_reg(R3, R10)
-        .alu64_imm(Alu::Add, R3, -16)
-        .mov64_imm(R4, 0)
-        .call(MAP_UPDATE_ELEM)
-        .jmp_imm(Jmp::Eq, R0, 0, 2)
-        .mov64_imm(R0, UPDATE_FAILED)
-        .exit();
+        .update_from_stack(hash, UPDATE_FAILED);
+    asm.lookup_u32(array, 0, LOOKUP_FAILED).ldx_mem(Size::DW, R6, R0, 0);
+    asm.st_mem(Size::W, R10, -4, 1).stx_mem(Size::DW, R10, R6, -16).update_from_stack(array, UPDATE_FAILED);
     asm.mov64_reg(R0, R6).exit();
     Ok(asm.insns().to_vec())
 }

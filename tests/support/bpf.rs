@@ -272,6 +272,34 @@ impl Asm {
     pub fn exit(&mut self) -> &mut Asm {
         self.push(insn(JMP | EXIT, R0, R0, 0, 0))
     }
+
+    /// `r0 = bpf_map_lookup_elem(map, &key)` with the u32 `key` at `fp-4`; returns `missing`
+    /// from the program when there is no such element.
+    pub fn lookup_u32(&mut self, map: BorrowedFd<'_>, key: i32, missing: i32) -> &mut Asm {
+        self.st_mem(Size::W, R10, -4, key)
+            .ld_map_fd(R1, map)
+            .mov64_reg(R2, R10)
+            .alu64_imm(Alu::Add, R2, -4)
+            .call(MAP_LOOKUP_ELEM)
+            .jmp_imm(Jmp::Ne, R0, 0, 2)
+            .mov64_imm(R0, missing)
+            .exit()
+    }
+
+    /// `bpf_map_update_elem(map, fp-4, fp-16, BPF_ANY)`: the key (at `fp-4`) and the value
+    /// (at `fp-16`) are already on the stack; returns `failed` from the program on error.
+    pub fn update_from_stack(&mut self, map: BorrowedFd<'_>, failed: i32) -> &mut Asm {
+        self.ld_map_fd(R1, map)
+            .mov64_reg(R2, R10)
+            .alu64_imm(Alu::Add, R2, -4)
+            .mov64_reg(R3, R10)
+            .alu64_imm(Alu::Add, R3, -16)
+            .mov64_imm(R4, 0)
+            .call(MAP_UPDATE_ELEM)
+            .jmp_imm(Jmp::Eq, R0, 0, 2)
+            .mov64_imm(R0, failed)
+            .exit()
+    }
 }
 
 /// The offset from instruction `at` to `target` as jumps and function loads encode it:
