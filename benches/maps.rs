@@ -253,7 +253,7 @@ fn bench_percpu() -> Vec<Result> {
     let map = create_map(&MapDef::new(MapType::PERCPU_ARRAY, 4, 8, N)).expect("create");
     let array = PerCpuArray::<u64>::new(&map).expect("handle");
     let fd = raw::fd(&map);
-    let mut values = PerCpuValues::zeroed();
+    let mut values = PerCpuValues::zeroed().expect("possible CPUs");
     let mut buf = vec![0u64; values.len()];
     vec![measure(
         "percpu array get (reused buffer)",

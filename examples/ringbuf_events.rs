@@ -101,7 +101,7 @@ fn run() -> Result<(), Box<dyn Error>> {
                     (record.len() == size_of::<Event>())
                         .then(|| unsafe { std::ptr::read_unaligned(record.as_ptr() as *const Event) }),
                 )
-            });
+            })?;
         }
         producer.join().map_err(|_| "the producer thread panicked")??;
         Ok(())

@@ -113,7 +113,7 @@ mod created {
         require_kernel!();
         let _turn = support::serial();
         let map = create(&MapDef::new(MapType::PERF_EVENT_ARRAY, 4, 4, 0));
-        let cpus = HostLimits::current().possible_cpus;
+        let cpus = support::possible_cpus() as u32;
         assert!(cpus >= 1);
         assert_eq!(map.def().max_entries, cpus);
         assert_eq!(map.info().expect("info").max_entries, cpus);

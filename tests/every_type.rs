@@ -125,20 +125,30 @@ fn every_type_is_declared_or_explained() {
 }
 
 /// `insn_array` is created where the kernel has it (6.19 and later) and refused with EINVAL,
-/// as an unknown type, where it does not.
+/// as an unknown type, where it does not: which of the two is asked of the kernel first,
+/// without bpfmap.
 #[test]
 fn insn_array_where_the_kernel_has_it() {
     require_kernel!();
+    let kernel_has_it = match support::bpf::raw_map_create(MapType::INSN_ARRAY.raw(), 4, 8, 16) {
+        Ok(_) => true,
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => false,
+        Err(e) => panic!("the raw create of an insn_array failed otherwise: {e}"),
+    };
     let def = MapDef::new(MapType::INSN_ARRAY, 4, 8, 16);
     assert!(def.validate().is_ok());
     match bpfmap::create_map(&def) {
-        Ok(map) => {
+        Ok(map) if kernel_has_it => {
             let info = map.info().expect("info");
             assert_eq!(reported(&info), kernel_view(&def, HostLimits::current()));
         }
-        Err(bpfmap::Error::Create { errno, .. }) if errno == bpfmap::Errno::EINVAL => {
-            println!("insn_array: not in this kernel (EINVAL), as expected before 6.19");
+        Err(bpfmap::Error::Create { errno, cause, .. }) if !kernel_has_it => {
+            assert_eq!(errno, bpfmap::Errno::EINVAL);
+            assert!(
+                matches!(&cause, bpfmap::Cause::Unsupported { feature, .. } if feature == "map type `insn_array`"),
+                "{cause:?}"
+            );
         }
-        Err(e) => panic!("insn_array: {e}"),
+        other => panic!("the kernel has insn_array: {kernel_has_it}, but bpfmap says {other:?}"),
     }
 }

@@ -211,13 +211,16 @@ fn hash_like_handles() {
     }
 
     let pcpu = identity!(maps, PcpuHash);
-    pcpu.insert(&1, &PerCpuValues::splat(5), Update::Any).expect("insert");
+    pcpu.insert(&1, &PerCpuValues::splat(5).expect("possible CPUs"), Update::Any).expect("insert");
     freeze("percpu_hash", pcpu.freeze(), pcpu.freeze());
-    assert_frozen("insert", pcpu.insert(&2, &PerCpuValues::splat(1), Update::Any));
+    assert_frozen("insert", pcpu.insert(&2, &PerCpuValues::splat(1).expect("possible CPUs"), Update::Any));
     assert_frozen("remove", pcpu.remove(&1));
-    assert_frozen("insert_batch", pcpu.insert_batch(&[3], &[PerCpuValues::splat(1)], Update::Any));
+    assert_frozen(
+        "insert_batch",
+        pcpu.insert_batch(&[3], &[PerCpuValues::splat(1).expect("possible CPUs")], Update::Any),
+    );
     assert_frozen("drain", pcpu.drain().next().expect("an error"));
-    assert_eq!(pcpu.get(&1).expect("reads still work"), Some(PerCpuValues::splat(5)));
+    assert_eq!(pcpu.get(&1).expect("reads still work"), Some(PerCpuValues::splat(5).expect("possible CPUs")));
 
     let trie = identity!(maps, Trie);
     freeze("lpm_trie", trie.freeze(), trie.freeze());
@@ -240,9 +243,9 @@ fn array_handles() {
 
     let pcpu = identity!(maps, PcpuArray);
     freeze("percpu_array", pcpu.freeze(), pcpu.freeze());
-    assert_frozen("set", pcpu.set(0, &PerCpuValues::splat(1)));
-    assert_frozen("set_batch", pcpu.set_batch(&[0], &[PerCpuValues::splat(1)]));
-    assert_eq!(pcpu.get(0).expect("reads still work"), Some(PerCpuValues::zeroed()));
+    assert_frozen("set", pcpu.set(0, &PerCpuValues::splat(1).expect("possible CPUs")));
+    assert_frozen("set_batch", pcpu.set_batch(&[0], &[PerCpuValues::splat(1).expect("possible CPUs")]));
+    assert_eq!(pcpu.get(0).expect("reads still work"), Some(PerCpuValues::zeroed().expect("possible CPUs")));
 }
 
 #[test]
@@ -348,7 +351,7 @@ fn other_handles() {
     let pcpu = identity!(maps, PcpuStorage);
     assert_eq!(pcpu.get(&1).expect("get"), None);
     freeze("percpu_cgroup_storage", pcpu.freeze(), pcpu.freeze());
-    assert_frozen("set", pcpu.set(&1, &PerCpuValues::splat(1)));
+    assert_frozen("set", pcpu.set(&1, &PerCpuValues::splat(1).expect("possible CPUs")));
 }
 
 #[test]

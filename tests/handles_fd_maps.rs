@@ -108,7 +108,7 @@ fn plain_file() -> std::fs::File {
 fn assert_refused(result: Result<(), Error>, errno: Errno, what: &str) {
     let err = result.expect_err(what);
     assert_eq!(err.errno(), Some(errno), "{what}: {err}");
-    assert!(matches!(&err, Error::Map { op: Op::Update, .. }), "{what}: {err:?}");
+    assert!(matches!(&err, Error::Map { op: Op::Update(_), .. }), "{what}: {err:?}");
 }
 
 /// `SO_COOKIE`: the kernel's id of a socket, which sock maps report.
@@ -224,7 +224,7 @@ fn perf_event_array_holds_perf_events() {
     require_kernel!();
     let maps = load();
     let events = maps.get::<PerfEvents>();
-    let cpus = bpfmap::HostLimits::current().possible_cpus;
+    let cpus = support::possible_cpus() as u32;
     assert_eq!(events.map().def().max_entries, cpus, "one slot per possible CPU");
     let event = bpf_output_event(0).unwrap_or_else(|e| panic!("perf_event_open: {e}"));
     events.set(0, &event).expect("set");

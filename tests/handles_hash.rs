@@ -57,7 +57,15 @@ fn insert_batch_follows_the_update_policy() {
     // command takes no policy, so the handle writes these pair by pair: the error is an update's.)
     let err = table.insert_batch(&[1, 2, 3], &[10, 21, 30], Update::NoExist).expect_err("key 2 exists");
     assert_eq!(err.errno(), Some(Errno::EEXIST), "{err}");
-    assert!(matches!(&err, Error::Map { op: Op::Update, map, .. } if map.name == "table"), "{err:?}");
+    assert!(
+        matches!(&err, Error::Batch { op: Op::Update(Update::NoExist), map, done: 1, .. } if map.name == "table"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .ends_with("the key exists (Update::NoExist) (1 elements of the batch were processed before it)"),
+        "{err}"
+    );
     assert_eq!(table.get(&1).expect("get"), Some(10), "written before the failing key");
     assert_eq!(table.get(&2).expect("get"), Some(20), "the existing key is untouched");
     assert_eq!(table.get(&3).expect("get"), None, "not written after the failing key");
@@ -72,7 +80,14 @@ fn insert_batch_follows_the_update_policy() {
     let keys: Vec<u32> = (100..400).collect();
     let err = table.insert_batch(&keys, &vec![7; 300], Update::Any).expect_err("300 more keys than fit");
     assert_eq!(err.errno(), Some(Errno::E2BIG), "{err}");
-    assert!(matches!(&err, Error::Map { op: Op::Batch, .. }), "{err:?}");
+    // Keys 1 and 2 were there: 254 fitted, and the error says so.
+    assert!(matches!(&err, Error::Batch { op: Op::Update(Update::Any), done: 254, .. }), "{err:?}");
+    assert!(
+        err.to_string().ends_with(
+            "the map is full (max_entries elements) (254 elements of the batch were processed before it)"
+        ),
+        "{err}"
+    );
     assert_eq!(table.iter().count(), 256, "the batch filled the map before it stopped");
     table.clear().expect("clear");
 
@@ -137,6 +152,25 @@ fn drain_returns_every_entry_and_empties_the_map() {
     assert_eq!(table.keys().count(), 0);
     assert_eq!(table.drain().count(), 0, "draining an empty map yields nothing");
     table.insert(&1, &1, Update::NoExist).expect("the drained map takes new keys");
+}
+
+#[test]
+fn a_drain_dropped_part_way_gives_back_what_it_did_not_yield() {
+    require_kernel!();
+    let maps = load();
+    let table = maps.get::<Table>();
+    let keys: Vec<u32> = (0..100).collect();
+    let values: Vec<u64> = keys.iter().map(|&k| u64::from(k) + 1000).collect();
+    table.insert_batch(&keys, &values, Update::Any).expect("insert_batch");
+    // The kernel deletes a whole batch (here all 100) when the drain reads its first entry.
+    let mut drain = table.drain();
+    let (taken, value) = drain.next().expect("an entry").expect("drain");
+    assert_eq!(value, u64::from(taken) + 1000);
+    drop(drain);
+    let left = sorted(table.iter());
+    let expected: Vec<(u32, u64)> =
+        keys.iter().filter(|&&k| k != taken).map(|&k| (k, u64::from(k) + 1000)).collect();
+    assert_eq!(left, expected, "every entry but the one taken is back");
 }
 
 #[test]

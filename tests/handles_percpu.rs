@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use bpfmap::{Error, HostLimits, PerCpuHashMap, PerCpuValues, Update, bpf_map};
+use bpfmap::{Error, PerCpuHashMap, PerCpuValues, Update, bpf_map};
 use support::bpf::{
     Alu, Asm, GET_SMP_PROCESSOR_ID, Insn, Jmp, MAP_UPDATE_ELEM, PROG_TYPE_SOCKET_FILTER, R0, R1, R2, R3, R4,
     R6, R10, Size, load_prog, test_run,
@@ -83,7 +83,7 @@ fn load() -> bpfmap::Maps {
 }
 
 fn cpus() -> usize {
-    HostLimits::current().possible_cpus as usize
+    support::possible_cpus()
 }
 
 /// Runs `f` on a thread pinned to `cpu`; `None` if the CPU cannot be used (offline).
@@ -185,12 +185,19 @@ fn a_program_writes_each_cpus_slot_of_a_percpu_array() {
     }
     assert_eq!(values.get(cpus()), None, "past the last CPU");
     assert_eq!(values.iter().sum::<u64>(), ran.iter().map(|&c| written(c)).sum::<u64>());
-    assert_eq!(slots.get(1).expect("get"), Some(PerCpuValues::zeroed()), "other indexes untouched");
+    assert_eq!(
+        slots.get(1).expect("get"),
+        Some(PerCpuValues::zeroed().expect("possible CPUs")),
+        "other indexes untouched"
+    );
     assert_eq!(slots.get(4).expect("get past the end"), None);
 
     // Rust's write reaches every CPU's copy, and the program then overwrites its own.
-    slots.set(2, &PerCpuValues::from_fn(|cpu| cpu as u64 + 100)).expect("set");
-    assert_eq!(slots.get(2).expect("get"), Some(PerCpuValues::from_fn(|cpu| cpu as u64 + 100)));
+    slots.set(2, &PerCpuValues::from_fn(|cpu| cpu as u64 + 100).expect("possible CPUs")).expect("set");
+    assert_eq!(
+        slots.get(2).expect("get"),
+        Some(PerCpuValues::from_fn(|cpu| cpu as u64 + 100).expect("possible CPUs"))
+    );
     if let Some(Ok(0)) = on_cpu(0, || test_run(&prog, &PACKET)) {
         let values = slots.get(2).expect("get").expect("index 2");
         assert_eq!(values.get(0), Some(written(0)));
@@ -231,11 +238,13 @@ fn get_into_reuses_its_buffer() {
     let maps = load();
     let hits = maps.get::<Hits>();
     let slots = maps.get::<Slots>();
-    hits.insert(&1, &PerCpuValues::from_fn(|cpu| 10 + cpu as u64), Update::Any).expect("insert 1");
-    hits.insert(&2, &PerCpuValues::from_fn(|cpu| 20 + cpu as u64), Update::Any).expect("insert 2");
-    slots.set(3, &PerCpuValues::from_fn(|cpu| 30 + cpu as u64)).expect("set 3");
+    hits.insert(&1, &PerCpuValues::from_fn(|cpu| 10 + cpu as u64).expect("possible CPUs"), Update::Any)
+        .expect("insert 1");
+    hits.insert(&2, &PerCpuValues::from_fn(|cpu| 20 + cpu as u64).expect("possible CPUs"), Update::Any)
+        .expect("insert 2");
+    slots.set(3, &PerCpuValues::from_fn(|cpu| 30 + cpu as u64).expect("possible CPUs")).expect("set 3");
 
-    let mut values = PerCpuValues::splat(u64::MAX);
+    let mut values = PerCpuValues::splat(u64::MAX).expect("possible CPUs");
     let before = allocations();
     let mut sums = [0u64; 4];
     for _ in 0..100 {
@@ -252,7 +261,11 @@ fn get_into_reuses_its_buffer() {
     let n = cpus() as u64;
     let sum_of_cpus = n * (n - 1) / 2;
     assert_eq!(sums[..3], [10 * n + sum_of_cpus, 20 * n + sum_of_cpus, 30 * n + sum_of_cpus]);
-    assert_eq!(values, PerCpuValues::from_fn(|cpu| 30 + cpu as u64), "the last value read stays");
+    assert_eq!(
+        values,
+        PerCpuValues::from_fn(|cpu| 30 + cpu as u64).expect("possible CPUs"),
+        "the last value read stays"
+    );
 }
 
 #[test]
@@ -263,7 +276,7 @@ fn batch_insert_iterate_and_drain_keep_each_cpus_value() {
     let value = |key: u32, cpu: usize| u64::from(key) << 32 | (cpu as u64 + 1);
     let keys: Vec<u32> = (0..100).map(|i| i * 7 + 3).collect();
     let values: Vec<PerCpuValues<u64>> =
-        keys.iter().map(|&k| PerCpuValues::from_fn(|cpu| value(k, cpu))).collect();
+        keys.iter().map(|&k| PerCpuValues::from_fn(|cpu| value(k, cpu)).expect("possible CPUs")).collect();
     assert_eq!(hits.insert_batch(&keys, &values, Update::Any).expect("insert_batch"), 100);
     for &key in &[3, 3 + 7 * 50, 3 + 7 * 99] {
         let got = hits.get(&key).expect("get").expect("inserted");
@@ -307,7 +320,7 @@ fn percpu_array_set_batch_and_iter_with_padded_values() {
     assert_eq!(PerCpuValues::<Triple>::STRIDE, 16, "12-byte values sit 16 bytes apart");
     let triple = |i: u32, cpu: usize| Triple { a: i, b: cpu as u32, c: i * 100 + cpu as u32 };
     let values: Vec<PerCpuValues<Triple>> =
-        [2, 0].iter().map(|&i| PerCpuValues::from_fn(|cpu| triple(i, cpu))).collect();
+        [2, 0].iter().map(|&i| PerCpuValues::from_fn(|cpu| triple(i, cpu)).expect("possible CPUs")).collect();
     assert_eq!(triples.set_batch(&[2, 0], &values).expect("set_batch"), 2);
     let entries = triples.iter().collect::<Result<Vec<_>, _>>().expect("iter");
     assert_eq!(entries.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 1, 2], "every index, in order");
@@ -327,7 +340,8 @@ fn batch_iteration_of_a_percpu_hash_ends_while_another_thread_deletes() {
     let maps = load();
     let churn = maps.get::<Churn>();
     const N: u32 = 512;
-    let value = |key: u32| PerCpuValues::from_fn(|cpu| u64::from(key) * 100 + cpu as u64);
+    let value =
+        |key: u32| PerCpuValues::from_fn(|cpu| u64::from(key) * 100 + cpu as u64).expect("possible CPUs");
     let keys: Vec<u32> = (0..N).collect();
     let values: Vec<PerCpuValues<u64>> = keys.iter().map(|&k| value(k)).collect();
     churn.insert_batch(&keys, &values, Update::Any).expect("fill");

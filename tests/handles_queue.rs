@@ -131,7 +131,7 @@ fn a_full_map_refuses_with_any_and_drops_the_oldest_with_exist() {
     }
     let err = jobs.push(&5, Update::Any).expect_err("full");
     assert_eq!(err.errno(), Some(Errno::E2BIG), "{err}");
-    assert!(matches!(&err, Error::Map { op: Op::Update, map, .. } if map.name == "jobs"), "{err:?}");
+    assert!(matches!(&err, Error::Map { op: Op::Update(_), map, .. } if map.name == "jobs"), "{err:?}");
     let err = jobs.push(&5, Update::NoExist).expect_err("NoExist is no policy for a queue");
     assert_eq!(err.errno(), Some(Errno::EINVAL), "{err}");
 

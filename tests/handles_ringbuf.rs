@@ -2,14 +2,14 @@
 //! `bpf_ringbuf_output` (or reserves and submits) are read by `RingBufConsumer` byte for byte
 //! and in order, across the end of the ring; `wait` times out when the ring is empty and wakes
 //! when a record arrives. `user_ringbuf`: records `UserRingBufProducer` writes are drained by a
-//! program with `bpf_user_ringbuf_drain`; a full ring refuses with `ENOSPC`.
+//! program with `bpf_user_ringbuf_drain`; a full ring refuses with `RingProblem::Full`.
 
 mod support;
 
 use std::os::fd::OwnedFd;
 use std::time::Duration;
 
-use bpfmap::{Errno, Error, Op, bpf_map};
+use bpfmap::{Error, RingProblem, bpf_map};
 use support::bpf::{
     Alu, Asm, DYNPTR_READ, Insn, Jmp, MAP_PUSH_ELEM, PROG_TYPE_SOCKET_FILTER, R0, R1, R2, R3, R4, R5, R6,
     R10, RINGBUF_DISCARD, RINGBUF_OUTPUT, RINGBUF_RESERVE, RINGBUF_SUBMIT, Size, USER_RINGBUF_DRAIN,
@@ -103,7 +103,7 @@ fn a_program_record_is_read_byte_for_byte() {
     let value = record(13, 1);
     assert_eq!(emit(&maps, &prog, &value), 0);
     assert_eq!(events.pending(), footprint(13));
-    assert_eq!(events.next(), Some(&value[..13]));
+    assert_eq!(events.next().transpose().expect("record"), Some(&value[..13]));
     assert!(events.next().is_none(), "one record was written");
     assert_eq!(events.pending(), 0);
 }
@@ -121,10 +121,10 @@ fn several_records_come_in_order() {
     }
     assert_eq!(events.pending(), sent.iter().map(|v| footprint(len_of(v))).sum::<u64>());
     let mut read = Vec::new();
-    assert_eq!(events.consume(|r| read.push(r.to_vec())), sent.len());
+    assert_eq!(events.consume(|r| read.push(r.to_vec())).expect("consume"), sent.len());
     let expected: Vec<Vec<u8>> = sent.iter().map(|v| v[..len_of(v)].to_vec()).collect();
     assert_eq!(read, expected);
-    assert_eq!(events.consume(|_| panic!("no more records")), 0);
+    assert_eq!(events.consume(|_| panic!("no more records")).expect("consume"), 0);
 }
 
 #[test]
@@ -136,12 +136,12 @@ fn a_record_sent_after_the_consumer_drops_is_read_by_the_next_one() {
     {
         let mut first = ring.consumer().expect("consumer");
         assert_eq!(emit(&maps, &prog, &record(10, 1)), 0);
-        assert_eq!(first.next().map(<[u8]>::len), Some(10));
+        assert_eq!(first.next().transpose().expect("record").map(<[u8]>::len), Some(10));
     }
     // The first consumer gave back what it read when it dropped: the next starts after it.
     assert_eq!(emit(&maps, &prog, &record(20, 2)), 0);
     let mut second = ring.consumer().expect("consumer");
-    assert_eq!(second.next(), Some(&record(20, 2)[..20]));
+    assert_eq!(second.next().transpose().expect("record"), Some(&record(20, 2)[..20]));
     assert!(second.next().is_none());
 }
 
@@ -164,7 +164,7 @@ fn wait_times_out_when_empty_and_wakes_when_a_record_arrives() {
         });
         assert!(events.wait(Some(Duration::from_secs(60))).expect("wait"), "the record woke the consumer");
     });
-    assert_eq!(events.next(), Some(&value[..40]));
+    assert_eq!(events.next().transpose().expect("record"), Some(&value[..40]));
     // Right after the last record, before `next` has said there are no more: nothing new.
     assert!(!events.wait(Some(Duration::from_millis(20))).expect("wait"), "everything was read");
     assert!(events.next().is_none());
@@ -181,7 +181,7 @@ fn records_wrap_around_the_end_of_the_ring() {
     let (mut position, mut straddling, mut full, mut total) = (0u64, 0u32, 0u32, 0usize);
     let check = |events: &mut bpfmap::RingBufConsumer<'_>, unread: &mut Vec<Vec<u8>>| {
         let mut read = Vec::new();
-        events.consume(|r| read.push(r.to_vec()));
+        events.consume(|r| read.push(r.to_vec())).expect("consume");
         assert_eq!(read.len(), unread.len(), "every record sent is read once");
         assert!(read == *unread, "the records read are the records sent, in order");
         unread.clear();
@@ -246,7 +246,11 @@ fn discarded_records_are_skipped() {
     assert_eq!(events.pending(), 2 * footprint(16), "both records took space");
     let mut expected = 0xbbbb_u64.to_ne_bytes().to_vec();
     expected.extend(0xbbbb_u64.to_ne_bytes());
-    assert_eq!(events.next(), Some(&expected[..]), "only the submitted record is read");
+    assert_eq!(
+        events.next().transpose().expect("record"),
+        Some(&expected[..]),
+        "only the submitted record is read"
+    );
     assert!(events.next().is_none());
     assert_eq!(events.pending(), 0);
 }
@@ -331,13 +335,15 @@ fn a_full_user_ring_refuses_with_enospc_until_drained() {
         assert!(written <= RING / footprint(8), "more records than fit");
     };
     assert_eq!(written, RING / footprint(8), "the ring holds exactly this many 8-byte records");
-    assert_eq!(err.errno(), Some(Errno::ENOSPC), "{err}");
-    assert!(matches!(&err, Error::Map { op: Op::Update, map, .. } if map.name == "commands"), "{err:?}");
+    assert!(
+        matches!(&err, Error::Ring { problem: RingProblem::Full { needed: 16, available: 0 }, map } if map.name == "commands"),
+        "{err:?}"
+    );
     assert_eq!(producer.available(), 0);
     assert!(!producer.wait(Some(Duration::from_millis(20))).expect("wait"), "no room until a drain");
 
     let err = producer.write(&[0; 4096]).expect_err("a record larger than the ring");
-    assert_eq!(err.errno(), Some(Errno::E2BIG), "{err}");
+    assert!(matches!(&err, Error::Ring { problem: RingProblem::TooLarge { len: 4096, .. }, .. }), "{err:?}");
 
     assert_eq!(test_run(&prog, &PACKET), Ok(written as u32));
     assert_eq!(drained(&maps), (0..written).collect::<Vec<_>>());

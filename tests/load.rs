@@ -232,12 +232,17 @@ mod hash {
 
         let err = counts.insert(&1, &11, Update::NoExist).expect_err("NoExist on an existing key");
         assert_eq!(err.errno(), Some(Errno::EEXIST));
-        assert!(matches!(&err, Error::Map { op: Op::Update, map, .. } if map.name == "counts"), "{err:?}");
+        assert!(
+            matches!(&err, Error::Map { op: Op::Update(Update::NoExist), map, .. } if map.name == "counts"),
+            "{err:?}"
+        );
+        assert!(err.to_string().ends_with("the key exists (Update::NoExist)"), "{err}");
         assert_eq!(counts.get(&1).expect("get"), Some(10), "a refused insert changes nothing");
 
         let err = counts.insert(&2, &20, Update::Exist).expect_err("Exist on an absent key");
         assert_eq!(err.errno(), Some(Errno::ENOENT));
-        assert!(matches!(&err, Error::Map { op: Op::Update, .. }), "{err:?}");
+        assert!(matches!(&err, Error::Map { op: Op::Update(Update::Exist), .. }), "{err:?}");
+        assert!(err.to_string().ends_with("the key does not exist (Update::Exist)"), "{err}");
         assert_eq!(counts.get(&2).expect("get"), None, "a refused insert creates nothing");
 
         counts.insert(&1, &12, Update::Exist).expect("replace with Exist");
@@ -428,7 +433,11 @@ mod array {
         assert_eq!(slots.get(u32::MAX).expect("get u32::MAX"), None);
         let err = slots.set(8, &1).expect_err("set past the end");
         assert_eq!(err.errno(), Some(Errno::E2BIG), "{err}");
-        assert!(matches!(&err, Error::Map { op: Op::Update, map, .. } if map.name == "slots_v2"), "{err:?}");
+        assert!(
+            matches!(&err, Error::Map { op: Op::Update(Update::Any), map, .. } if map.name == "slots_v2"),
+            "{err:?}"
+        );
+        assert!(err.to_string().ends_with("the index is past max_entries"), "{err}");
         let entries = slots.iter().collect::<Result<Vec<_>, _>>().expect("iter");
         assert_eq!(entries.len(), 8, "a refused write adds no slot");
     }

@@ -111,12 +111,16 @@ fn expand(model: &Model<'_>, rules: &TypeRules) -> TokenStream {
     let column = quote_spanned!(here=> ::core::column!());
     let rust_name = ident.unraw().to_string();
     let checks = const_checks(model, &p);
+    let sizes = size_assertion(model, &p);
     quote! {
         #marker
 
         const _: () = {
+            // SAFETY: DEF's sizes are the sizes of `Key` and `Value` (asserted below with `core`
+            // alone, whatever `crate = ...` names), `Family` is the rule book's family of the
+            // declared type, and `declaration()` is the registry entry made from DEF.
             #[automatically_derived]
-            impl #p::MapDecl for #ident {
+            unsafe impl #p::MapDecl for #ident {
                 #key_type
                 #value_type
                 type Family = #p::family::#family;
@@ -125,6 +129,8 @@ fn expand(model: &Model<'_>, rules: &TypeRules) -> TokenStream {
                     &__BPFMAP_DECLARATION
                 }
             }
+
+            #sizes
 
             #[#p::linkme::distributed_slice(#p::DECLARATIONS)]
             #[linkme(crate = #p::linkme)]
@@ -207,6 +213,32 @@ fn const_checks(model: &Model<'_>, p: &TokenStream) -> TokenStream {
     }
 }
 
+/// A `const` assertion, in `core` terms only, that the definition's key and value sizes are the
+/// declared types' sizes: a `crate = path` whose `__private` computes sizes differently fails
+/// to compile here. (Sizes above u32::MAX saturate in the definition, and the rule book
+/// refuses them on its own.)
+fn size_assertion(model: &Model<'_>, p: &TokenStream) -> TokenStream {
+    let ident = model.st.ident;
+    let check = |field: Option<&crate::ast::Field<'_>>, size: TokenStream| match field {
+        Some(f) => {
+            let ty = f.ty;
+            quote! {
+                (::core::mem::size_of::<#ty>() > u32::MAX as usize
+                    || <#ident as #p::MapDecl>::DEF.#size as usize == ::core::mem::size_of::<#ty>())
+            }
+        }
+        None => quote!((<#ident as #p::MapDecl>::DEF.#size == 0)),
+    };
+    let key = check(model.st.key.as_ref(), quote!(key_size));
+    let value = check(model.st.value.as_ref(), quote!(value_size));
+    quote! {
+        const _: () = ::core::assert!(
+            #key && #value,
+            "the definition's key or value size is not the size of its type: the `crate = ...` path must lead to bpfmap"
+        );
+    }
+}
+
 /// The spans of the first and last tokens of `tokens`.
 fn range(tokens: impl ToTokens) -> (Span, Span) {
     let mut tokens = tokens.into_token_stream().into_iter();
@@ -232,7 +264,9 @@ fn fallback(model: &Model<'_>, errors: &Errors) -> TokenStream {
         #marker
 
         const _: () = {
-            impl #p::MapDecl for #ident {
+            // SAFETY: emitted only beside a `compile_error!`: the crate does not compile, and this
+            // impl exists so that one mistake gives one error, not fifty.
+            unsafe impl #p::MapDecl for #ident {
                 #key_type
                 #value_type
                 type Family = #p::family::#family;

@@ -59,15 +59,27 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     // Spanned on the struct's name, so that a padded struct is blamed there. Checked where it is
     // required, not as a bound of the impl: with the impl conditional, every use of the struct
     // as a key or value would repeat the error. A call, not a trivially false `where` clause,
-    // so the check does not rest on rustc refusing such clauses.
+    // so the check does not rest on rustc refusing such clauses. The proof trait is declared
+    // inside an unnamed `const`, where no other code can name it, let alone implement it for
+    // the struct's padding count.
+    let message = format!("`{ident}` has padding bytes, so it cannot be `Pod`");
+    let label = format!("`{ident}` has padding");
     let no_padding = quote_spanned! {ident.span()=>
-        const _: fn() = || {
+        const _: () = {
+            #[diagnostic::on_unimplemented(
+                message = #message,
+                label = #label,
+                note = "BPF maps copy and compare every byte of keys and values, and padding bytes are uninitialized",
+                note = "make the padding an explicit field (e.g. `_pad: [u8; N]`) or reorder the fields from largest to smallest"
+            )]
+            trait NoPadding<const PAD: usize> {}
+            impl NoPadding<0> for () {}
             fn no_padding<T>()
             where
-                T: ::bpfmap::__private::NoPadding<#ident, { ::core::mem::size_of::<#ident>() - (#sum) }>,
+                T: NoPadding<{ ::core::mem::size_of::<#ident>() - (#sum) }>,
             {
             }
-            no_padding::<()>();
+            let _ = no_padding::<()>;
         };
     };
     Ok(quote! {

@@ -116,7 +116,7 @@ impl Map {
         let wanted = T::declaration();
         match self.declaration() {
             Some(decl) if core::ptr::eq(decl, wanted) => {
-                Ok(<T::Family as Family>::handle::<T::Key, T::Value>(self))
+                <T::Family as Family>::handle::<T::Key, T::Value>(self)
             }
             Some(decl) => Err(Error::Mismatch {
                 map: self.label(),

@@ -62,8 +62,8 @@ impl fmt::Display for MapLabel {
 pub enum Op {
     /// `BPF_MAP_LOOKUP_ELEM`.
     Lookup,
-    /// `BPF_MAP_UPDATE_ELEM`.
-    Update,
+    /// `BPF_MAP_UPDATE_ELEM`, with its policy.
+    Update(crate::Update),
     /// `BPF_MAP_DELETE_ELEM`.
     Delete,
     /// `BPF_MAP_GET_NEXT_KEY`.
@@ -80,13 +80,15 @@ pub enum Op {
     Mmap,
     /// Waiting for ring buffer records.
     Poll,
+    /// Duplicating the map's fd.
+    Dup,
 }
 
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Op::Lookup => "look up an element of",
-            Op::Update => "update an element of",
+            Op::Update(_) => "update an element of",
             Op::Delete => "delete an element of",
             Op::NextKey => "iterate",
             Op::Info => "read the info of",
@@ -95,6 +97,7 @@ impl fmt::Display for Op {
             Op::Batch => "run a batch operation on",
             Op::Mmap => "mmap",
             Op::Poll => "wait for records of",
+            Op::Dup => "duplicate the fd of",
         })
     }
 }
@@ -109,6 +112,8 @@ pub enum Cause {
         needs: Privilege,
         /// Whether this process has `CAP_BPF` (or `CAP_SYS_ADMIN`), if `/proc/self/status` says.
         has_cap_bpf: Option<bool>,
+        /// Whether this process has `CAP_SYS_ADMIN`, if `/proc/self/status` says.
+        has_cap_sys_admin: Option<bool>,
         /// `kernel.unprivileged_bpf_disabled`, if readable.
         unprivileged_bpf_disabled: Option<u32>,
     },
@@ -235,6 +240,66 @@ pub enum Error {
         /// The struct's name.
         rust_name: &'static str,
     },
+    /// A batch operation failed part way: the first `done` elements were processed.
+    Batch {
+        /// The operation.
+        op: Op,
+        /// The map.
+        map: MapLabel,
+        /// The kernel's errno for the element after the last one processed.
+        errno: Errno,
+        /// How many elements the kernel processed before it failed.
+        done: usize,
+    },
+    /// A ring buffer already has its one consumer (or producer) in this process.
+    InUse {
+        /// The map.
+        map: MapLabel,
+        /// `"consumer"` or `"producer"`.
+        role: &'static str,
+    },
+    /// A ring buffer record could not be read or written.
+    Ring {
+        /// The map.
+        map: MapLabel,
+        /// What went wrong.
+        problem: RingProblem,
+    },
+    /// The number of possible CPUs, which sizes every per-CPU value, could not be read.
+    PossibleCpus {
+        /// What went wrong, in words.
+        problem: String,
+    },
+}
+
+/// What went wrong with a ring buffer record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RingProblem {
+    /// A record of `len` bytes can never fit: with its 8-byte header it exceeds the ring
+    /// (`max` bytes of data at most), or its length has the header's flag bits.
+    TooLarge {
+        /// The record's length.
+        len: usize,
+        /// The largest record the ring holds.
+        max: u64,
+    },
+    /// The ring has no room now for a record of `len` bytes; `available` bytes are free.
+    Full {
+        /// The record's length with its header, rounded up to 8.
+        needed: u64,
+        /// The bytes free now.
+        available: u64,
+    },
+    /// The ring's positions or a record's header contradict the ring's protocol: written by
+    /// something other than the kernel (the consumer page is writable by any process that maps
+    /// the ring). Nothing past `position` is read.
+    Corrupt {
+        /// The consumer position where it was found.
+        position: u64,
+        /// What is wrong, in words.
+        what: &'static str,
+    },
 }
 
 impl Error {
@@ -245,7 +310,8 @@ impl Error {
             Error::Create { errno, .. }
             | Error::Map { errno, .. }
             | Error::Open { errno, .. }
-            | Error::Pin { errno, .. } => Some(*errno),
+            | Error::Pin { errno, .. }
+            | Error::Batch { errno, .. } => Some(*errno),
             _ => None,
         }
     }
@@ -259,7 +325,10 @@ impl Error {
             | Error::Mismatch { map, .. }
             | Error::PinMismatch { map, .. }
             | Error::Pin { map, .. }
-            | Error::IterationAborted { map, .. } => Some(map),
+            | Error::IterationAborted { map, .. }
+            | Error::Batch { map, .. }
+            | Error::InUse { map, .. }
+            | Error::Ring { map, .. } => Some(map),
             _ => None,
         }
     }
@@ -280,8 +349,9 @@ impl Cause {
                 raise_failed: crate::probe::memlock_raise_error(),
             },
             Errno::EPERM => Cause::Privilege {
-                needs: def.map_type.rules().map_or(Privilege::Bpf, |r| r.privilege),
-                has_cap_bpf: has_cap_bpf(),
+                needs: def.privilege(),
+                has_cap_bpf: effective_caps().map(|caps| caps & (CAP_BPF | CAP_SYS_ADMIN) != 0),
+                has_cap_sys_admin: effective_caps().map(|caps| caps & CAP_SYS_ADMIN != 0),
                 unprivileged_bpf_disabled: read_u32("/proc/sys/kernel/unprivileged_bpf_disabled"),
             },
             Errno::ENOMEM => Cause::Memory {
@@ -333,12 +403,14 @@ fn read_u32(path: &str) -> Option<u32> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
-/// Whether the effective capabilities include CAP_BPF (39) or CAP_SYS_ADMIN (21).
-fn has_cap_bpf() -> Option<bool> {
+const CAP_SYS_ADMIN: u64 = 1 << 21;
+const CAP_BPF: u64 = 1 << 39;
+
+/// The effective capability set of this process, as `/proc/self/status` shows it.
+fn effective_caps() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?.trim();
-    let caps = u64::from_str_radix(hex, 16).ok()?;
-    Some(caps & (1 << 39 | 1 << 21) != 0)
+    u64::from_str_radix(hex, 16).ok()
 }
 
 fn memlock_limit() -> u64 {
@@ -351,7 +423,14 @@ fn memlock_limit() -> u64 {
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Cause::Privilege { needs, has_cap_bpf, unprivileged_bpf_disabled } => {
+            Cause::Privilege { needs, has_cap_bpf, has_cap_sys_admin, unprivileged_bpf_disabled } => {
+                if *needs == Privilege::SysAdmin {
+                    f.write_str("`zero_seed` on a hash map needs CAP_SYS_ADMIN (CAP_BPF is not enough)")?;
+                    if *has_cap_sys_admin == Some(false) {
+                        f.write_str(", which this process lacks")?;
+                    }
+                    return f.write_str("; run as root, or drop `zero_seed` (it exists for tests)");
+                }
                 match has_cap_bpf {
                     Some(false) => f.write_str("this process lacks CAP_BPF; ")?,
                     Some(true) if *needs == Privilege::NetAdmin => {
@@ -400,6 +479,38 @@ impl fmt::Display for Cause {
     }
 }
 
+/// What an errno of `op` on a map of `map_type` most likely means.
+fn explain_op(op: Op, map_type: MapType, errno: Errno) -> Option<&'static str> {
+    use crate::rules::Family as F;
+    let family = map_type.rules().map(|r| r.family);
+    let update = match op {
+        Op::Update(update) => Some(update),
+        _ => None,
+    };
+    Some(match (update, family, errno) {
+        (Some(_), Some(F::CgroupStorage | F::PerCpuCgroupStorage), Errno::ENOENT) => {
+            "this cgroup has no storage: it exists only while a program that uses the map is attached to the cgroup"
+        }
+        (Some(crate::Update::NoExist), _, Errno::EEXIST) => "the key exists (Update::NoExist)",
+        (Some(crate::Update::Exist), _, Errno::ENOENT) => "the key does not exist (Update::Exist)",
+        (Some(_), Some(F::Queue | F::Stack), Errno::E2BIG) => {
+            "the map is full; push with `Update::Exist` to drop the oldest value instead"
+        }
+        (Some(_), Some(F::Hash | F::PerCpuHash | F::LpmTrie | F::MapOfMaps | F::SockMap), Errno::E2BIG) => {
+            "the map is full (max_entries elements)"
+        }
+        (Some(_), _, Errno::E2BIG) => "the index is past max_entries",
+        (None, _, Errno::EPERM | Errno::EACCES) if op == Op::Mmap => {
+            "the map is frozen, or its fd is read-only: a writable mapping is refused; map it with `mmap_read_only()`"
+        }
+        (_, _, Errno::EPERM) => {
+            "the map is frozen, or its fd is read-only or write-only (`rdonly`/`wronly`), or the process lacks CAP_BPF"
+        }
+        (_, _, Errno::ENOTSUPP | Errno::EOPNOTSUPP) => "this map type does not support the operation",
+        _ => return None,
+    })
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -413,21 +524,46 @@ impl fmt::Display for Error {
             }
             Error::Map { op, map, errno } => {
                 write!(f, "cannot {op} {map}: {errno}")?;
-                match (op, *errno) {
-                    (Op::Update, Errno::EEXIST) => f.write_str(": the key exists (Update::NoExist)"),
-                    (Op::Update, Errno::ENOENT) => f.write_str(": the key does not exist (Update::Exist)"),
-                    (Op::Update, Errno::E2BIG) => {
-                        f.write_str(": the map is full, or the index is past max_entries")
-                    }
-                    (_, Errno::EPERM) => {
-                        f.write_str(": the map is frozen, or its fd is read-only or write-only (`rdonly`/`wronly`), or the process lacks CAP_BPF")
-                    }
-                    (_, Errno::ENOTSUPP | Errno::EOPNOTSUPP) => {
-                        f.write_str(": this map type does not support the operation")
-                    }
-                    _ => Ok(()),
+                match explain_op(*op, map.map_type, *errno) {
+                    Some(why) => write!(f, ": {why}"),
+                    None => Ok(()),
                 }
             }
+            Error::Batch { op, map, errno, done } => {
+                write!(f, "cannot {op} {map}: {errno}")?;
+                if let Some(why) = explain_op(*op, map.map_type, *errno) {
+                    write!(f, ": {why}")?;
+                }
+                write!(f, " ({done} elements of the batch were processed before it)")
+            }
+            Error::InUse { map, role } => write!(
+                f,
+                "{map} already has a {role} in this process: a ring buffer has one {role} at a time, since two \
+                 would race for the same positions; drop the first one before making another"
+            ),
+            Error::Ring { map, problem } => match problem {
+                RingProblem::TooLarge { len, max } => write!(
+                    f,
+                    "cannot write a record of {len} bytes to {map}: with its 8-byte header it can never fit \
+                     the ring, whose records hold at most {max} bytes"
+                ),
+                RingProblem::Full { needed, available } => write!(
+                    f,
+                    "cannot write to {map}: the ring is full ({needed} bytes needed, {available} free); \
+                     wait until programs drain it (`wait`) and write again"
+                ),
+                RingProblem::Corrupt { position, what } => write!(
+                    f,
+                    "cannot read {map}: {what} at consumer position {position}; something other than the \
+                     kernel wrote the ring's positions, and nothing past this point is read"
+                ),
+            },
+            Error::PossibleCpus { problem } => write!(
+                f,
+                "cannot size per-CPU values: {problem}; the kernel copies one value per possible CPU, and \
+                 without the count no buffer can be sized (in a container, make \
+                 /sys/devices/system/cpu visible)"
+            ),
             Error::DuplicateName { name, first, second } => write!(
                 f,
                 "two declared maps are both named `{name}`: {first} and {second}; give one of them `name = \"...\"`"
@@ -498,7 +634,8 @@ impl std::error::Error for Error {
             Error::Create { errno, .. }
             | Error::Map { errno, .. }
             | Error::Open { errno, .. }
-            | Error::Pin { errno, .. } => Some(errno),
+            | Error::Pin { errno, .. }
+            | Error::Batch { errno, .. } => Some(errno),
             _ => None,
         }
     }

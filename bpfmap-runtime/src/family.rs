@@ -1,18 +1,29 @@
 //! Handle families: which typed handle `Maps::get` returns for each map type.
 //!
 //! `#[bpf_map]` sets `MapDecl::Family` from the rule book's [`Family`](crate::rules::Family) of
-//! the declared type, so a per-CPU map's handle cannot be used as a plain one.
+//! the declared type, so a per-CPU map's handle cannot be used as a plain one. Not public API:
+//! the generated code reaches it through `__private`, and the trait is sealed.
+//!
+//! There is no unchecked path from a [`Map`] to a typed handle: [`Family::handle`] calls the
+//! handle's public, checking constructor (`HashMap::new`, ...), which compares the map's type,
+//! key size and value size with the handle's `K` and `V`. A declaration that lies about its
+//! types gets [`Error::Mismatch`], never a handle.
 
 use crate::handles::{self, ArrayMap, HashMap, PerCpuHashMap};
-use crate::{Map, Pod};
+use crate::{Error, Map, Pod};
+
+mod sealed {
+    /// Only the families below implement [`Family`](super::Family).
+    pub trait Sealed {}
+}
 
 /// A family of map types served by one handle type.
-pub trait Family: 'static {
+pub trait Family: sealed::Sealed + 'static {
     /// The handle, borrowing the map.
     type Handle<'m, K: Pod, V: Pod>;
-    /// The handle of a map of this family whose key and value types are `K` and `V`.
-    #[doc(hidden)]
-    fn handle<K: Pod, V: Pod>(map: &Map) -> Self::Handle<'_, K, V>;
+    /// The handle of `map`, whose type, key size and value size are checked against this
+    /// family, `K` and `V`.
+    fn handle<K: Pod, V: Pod>(map: &Map) -> Result<Self::Handle<'_, K, V>, Error>;
 }
 
 macro_rules! families {
@@ -21,9 +32,11 @@ macro_rules! families {
         #[derive(Debug)]
         pub enum $name {}
 
+        impl sealed::Sealed for $name {}
+
         impl Family for $name {
             type Handle<'m, K: Pod, V: Pod> = $handle;
-            fn handle<K: Pod, V: Pod>($map: &Map) -> Self::Handle<'_, K, V> {
+            fn handle<K: Pod, V: Pod>($map: &Map) -> Result<Self::Handle<'_, K, V>, Error> {
                 $make
             }
         }
@@ -32,51 +45,51 @@ macro_rules! families {
 
 families! {
     /// `hash`, `lru_hash`: [`HashMap`].
-    Hash => HashMap<'m, K, V>, |map| HashMap::new_unchecked(map);
+    Hash => HashMap<'m, K, V>, |map| HashMap::new(map);
     /// `array`: [`ArrayMap`].
-    Array => ArrayMap<'m, V>, |map| ArrayMap::new_unchecked(map);
+    Array => ArrayMap<'m, V>, |map| ArrayMap::new(map);
     /// `percpu_hash`, `lru_percpu_hash`: [`PerCpuHashMap`].
-    PerCpuHash => PerCpuHashMap<'m, K, V>, |map| PerCpuHashMap::new_unchecked(map);
+    PerCpuHash => PerCpuHashMap<'m, K, V>, |map| PerCpuHashMap::new(map);
     /// `percpu_array`: [`PerCpuArray`](handles::PerCpuArray).
-    PerCpuArray => handles::PerCpuArray<'m, V>, |map| handles::PerCpuArray::new_unchecked(map);
+    PerCpuArray => handles::PerCpuArray<'m, V>, |map| handles::PerCpuArray::new(map);
     /// `lpm_trie`: [`LpmTrie`](handles::LpmTrie).
-    LpmTrie => handles::LpmTrie<'m, K, V>, |map| handles::LpmTrie::new_unchecked(map);
+    LpmTrie => handles::LpmTrie<'m, K, V>, |map| handles::LpmTrie::new(map);
     /// `queue`: [`Queue`](handles::Queue).
-    Queue => handles::Queue<'m, V>, |map| handles::Queue::new_unchecked(map);
+    Queue => handles::Queue<'m, V>, |map| handles::Queue::new(map);
     /// `stack`: [`Stack`](handles::Stack).
-    Stack => handles::Stack<'m, V>, |map| handles::Stack::new_unchecked(map);
+    Stack => handles::Stack<'m, V>, |map| handles::Stack::new(map);
     /// `bloom_filter`: [`BloomFilter`](handles::BloomFilter).
-    BloomFilter => handles::BloomFilter<'m, V>, |map| handles::BloomFilter::new_unchecked(map);
+    BloomFilter => handles::BloomFilter<'m, V>, |map| handles::BloomFilter::new(map);
     /// `ringbuf`: [`RingBuf`](handles::RingBuf).
-    RingBuf => handles::RingBuf<'m>, |map| handles::RingBuf::new_unchecked(map);
+    RingBuf => handles::RingBuf<'m>, |map| handles::RingBuf::new(map);
     /// `user_ringbuf`: [`UserRingBuf`](handles::UserRingBuf).
-    UserRingBuf => handles::UserRingBuf<'m>, |map| handles::UserRingBuf::new_unchecked(map);
+    UserRingBuf => handles::UserRingBuf<'m>, |map| handles::UserRingBuf::new(map);
     /// `array_of_maps`, `hash_of_maps`: [`MapOfMaps`](handles::MapOfMaps).
-    MapOfMaps => handles::MapOfMaps<'m, K>, |map| handles::MapOfMaps::new_unchecked(map);
+    MapOfMaps => handles::MapOfMaps<'m, K>, |map| handles::MapOfMaps::new(map);
     /// `prog_array`: [`ProgArray`](handles::ProgArray).
-    ProgArray => handles::ProgArray<'m>, |map| handles::ProgArray::new_unchecked(map);
+    ProgArray => handles::ProgArray<'m>, |map| handles::ProgArray::new(map);
     /// `perf_event_array`: [`PerfEventArray`](handles::PerfEventArray).
-    PerfEventArray => handles::PerfEventArray<'m>, |map| handles::PerfEventArray::new_unchecked(map);
+    PerfEventArray => handles::PerfEventArray<'m>, |map| handles::PerfEventArray::new(map);
     /// `cgroup_array`: [`CgroupArray`](handles::CgroupArray).
-    CgroupArray => handles::CgroupArray<'m>, |map| handles::CgroupArray::new_unchecked(map);
+    CgroupArray => handles::CgroupArray<'m>, |map| handles::CgroupArray::new(map);
     /// `devmap`, `devmap_hash`: [`DevMap`](handles::DevMap).
-    DevMap => handles::DevMap<'m>, |map| handles::DevMap::new_unchecked(map);
+    DevMap => handles::DevMap<'m>, |map| handles::DevMap::new(map);
     /// `cpumap`: [`CpuMap`](handles::CpuMap).
-    CpuMap => handles::CpuMap<'m>, |map| handles::CpuMap::new_unchecked(map);
+    CpuMap => handles::CpuMap<'m>, |map| handles::CpuMap::new(map);
     /// `xskmap`: [`XskMap`](handles::XskMap).
-    XskMap => handles::XskMap<'m>, |map| handles::XskMap::new_unchecked(map);
+    XskMap => handles::XskMap<'m>, |map| handles::XskMap::new(map);
     /// `sockmap`, `sockhash`: [`SockMap`](handles::SockMap).
-    SockMap => handles::SockMap<'m, K>, |map| handles::SockMap::new_unchecked(map);
+    SockMap => handles::SockMap<'m, K>, |map| handles::SockMap::new(map);
     /// `reuseport_sockarray`: [`ReuseportSockArray`](handles::ReuseportSockArray).
-    ReuseportSockArray => handles::ReuseportSockArray<'m>, |map| handles::ReuseportSockArray::new_unchecked(map);
+    ReuseportSockArray => handles::ReuseportSockArray<'m>, |map| handles::ReuseportSockArray::new(map);
     /// `stack_trace`: [`StackTraceMap`](handles::StackTraceMap).
-    StackTrace => handles::StackTraceMap<'m>, |map| handles::StackTraceMap::new_unchecked(map);
+    StackTrace => handles::StackTraceMap<'m>, |map| handles::StackTraceMap::new(map);
     /// `cgroup_storage`: [`CgroupStorage`](handles::CgroupStorage).
-    CgroupStorage => handles::CgroupStorage<'m, K, V>, |map| handles::CgroupStorage::new_unchecked(map);
+    CgroupStorage => handles::CgroupStorage<'m, K, V>, |map| handles::CgroupStorage::new(map);
     /// `percpu_cgroup_storage`: [`PerCpuCgroupStorage`](handles::PerCpuCgroupStorage).
-    PerCpuCgroupStorage => handles::PerCpuCgroupStorage<'m, K, V>, |map| handles::PerCpuCgroupStorage::new_unchecked(map);
+    PerCpuCgroupStorage => handles::PerCpuCgroupStorage<'m, K, V>, |map| handles::PerCpuCgroupStorage::new(map);
     /// `arena`: [`Arena`](handles::Arena).
-    Arena => handles::Arena<'m>, |map| handles::Arena::new_unchecked(map);
+    Arena => handles::Arena<'m>, |map| handles::Arena::new(map);
     /// Types with no typed handle: the untyped [`Map`].
-    Untyped => &'m Map, |map| map;
+    Untyped => &'m Map, |map| Ok(map);
 }

@@ -7,13 +7,16 @@
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
 mod adopt;
+mod claims;
 mod compat;
+mod cpus;
 mod errno;
 mod error;
-pub mod family;
+mod family;
 mod handles;
 mod loader;
 mod map;
+pub mod mapped;
 mod maps;
 mod pin;
 mod pod;
@@ -23,14 +26,15 @@ pub mod rules;
 mod sys;
 
 pub use compat::FieldDiff;
+pub use cpus::possible_cpus;
 pub use errno::Errno;
-pub use error::{Cause, Error, Location, MapLabel, Op};
+pub use error::{Cause, Error, Location, MapLabel, Op, RingProblem};
 pub use handles::{
     Arena, ArenaMemory, ArrayIter, ArrayMap, BloomFilter, CgroupArray, CgroupStorage, CpuMap, DevMap,
-    HashDrain, HashIter, HashMap, Keys, LpmIter, LpmKey, LpmTrie, MapOfMaps, MmapArray, MmapIter,
-    PerCpuArray, PerCpuCgroupStorage, PerCpuDrain, PerCpuHashMap, PerCpuIter, PerCpuValues, PerfEventArray,
-    ProgArray, Queue, ReuseportSockArray, RingBuf, RingBufConsumer, SockMap, Stack, StackTraceMap, Update,
-    UserRingBuf, UserRingBufProducer, XskMap,
+    HashDrain, HashIter, HashMap, Keys, LpmIter, LpmKey, LpmTrie, MapOfMaps, MmapArray, MmapArrayReadOnly,
+    MmapIter, PerCpuArray, PerCpuCgroupStorage, PerCpuDrain, PerCpuHashMap, PerCpuIter, PerCpuValues,
+    PerfEventArray, ProgArray, Queue, ReuseportSockArray, RingBuf, RingBufConsumer, SockMap, Stack,
+    StackTraceMap, Update, UserRingBuf, UserRingBufProducer, XskMap,
 };
 pub use loader::{Loader, Memlock, OnMismatch, load};
 pub use map::{Map, MapInfo, bpf_create_map, create_map};
@@ -46,8 +50,10 @@ pub use rules::{
 /// What the code `#[bpf_map]` and `#[derive(Pod)]` generate refers to. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::family;
-    pub use crate::pod::padding::NoPadding;
+    /// The handle families (sealed): which handle `Maps::get` returns for a declared type.
+    pub mod family {
+        pub use crate::family::*;
+    }
     pub use crate::registry::{DECLARATIONS, Declaration, MapDecl};
     pub use crate::rules::{MapDef, MapFlags, MapName, MapType, Pinning, Subject};
     pub use crate::{Pod, rules};

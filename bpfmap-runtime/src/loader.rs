@@ -117,7 +117,11 @@ impl Loader {
     pub fn load(&self) -> Result<Maps, Error> {
         let declarations = registry::declarations();
         check_unique_names(declarations)?;
-        if self.memlock == Memlock::Auto && !declarations.is_empty() && crate::probe::memlock_charged() {
+        if self.memlock == Memlock::Auto
+            && !declarations.is_empty()
+            && memlock_finite()
+            && crate::probe::memlock_charged()
+        {
             // A failure is reported by the first map the limit then refuses (`Cause::Memory`).
             let _ = crate::probe::raise_memlock();
         }
@@ -203,6 +207,14 @@ impl Loader {
             }
         }
     }
+}
+
+/// Whether `RLIMIT_MEMLOCK` is finite: an unlimited process is never refused for memlock, so
+/// there is nothing to probe or raise.
+fn memlock_finite() -> bool {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit through a valid pointer.
+    unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) == 0 && limit.rlim_cur != libc::RLIM_INFINITY }
 }
 
 /// A change one [`Loader::load`] made in bpffs, undone if the load fails.

@@ -68,7 +68,7 @@ impl Map {
         let fd = self
             .fd
             .try_clone()
-            .map_err(|e| self.error(Op::Info, Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
+            .map_err(|e| self.error(Op::Dup, Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
         Ok(Map { fd, def: self.def, decl: self.decl, id: self.id.clone(), pinned_at: self.pinned_at.clone() })
     }
 
@@ -222,6 +222,10 @@ pub fn create_map(def: &MapDef) -> Result<Map, Error> {
 }
 
 pub(crate) fn create_declared(def: &MapDef, decl: Option<&'static Declaration>) -> Result<Map, Error> {
+    if def.map_type == MapType::PERF_EVENT_ARRAY && def.max_entries == 0 {
+        // One entry per possible CPU: a count that is never assumed.
+        crate::possible_cpus()?;
+    }
     let host = HostLimits::current();
     let def = def.resolve_for(host);
     def.validate_on(host).map_err(|rule| Error::Invalid { map: MapLabel::of(&def, decl), rule })?;

@@ -78,7 +78,7 @@ impl Maps {
 
     /// The typed handle of the map declared by `T`, or [`Error::NotLoaded`].
     pub fn try_get<T: MapDecl>(&self) -> Result<HandleOf<'_, T>, Error> {
-        self.map::<T>().map(<T::Family as Family>::handle::<T::Key, T::Value>)
+        self.map::<T>().and_then(<T::Family as Family>::handle::<T::Key, T::Value>)
     }
 
     /// The typed handle of the map declared by `T`: its type follows the declared map type
@@ -86,7 +86,9 @@ impl Maps {
     ///
     /// # Panics
     /// If `T` is not among these maps, which happens only when its declaration was not linked
-    /// into the program (see [`Error::NotLoaded`]); [`Maps::try_get`] returns that error instead.
+    /// into the program (see [`Error::NotLoaded`]), or if the map does not fit `T`'s types,
+    /// which a `#[bpf_map]` declaration rules out at compile time; [`Maps::try_get`] returns
+    /// those errors instead.
     pub fn get<T: MapDecl>(&self) -> HandleOf<'_, T> {
         match self.try_get::<T>() {
             Ok(handle) => handle,

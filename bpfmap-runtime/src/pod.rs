@@ -43,7 +43,9 @@ macro_rules! pod {
     )* };
 }
 
-pod!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
+// Not `usize`/`isize`: their size is the process's pointer width, which need not be the BPF
+// side's (8 bytes), so a map declared with them would differ between 32- and 64-bit builds.
+pod!(u8, u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
 
 // SAFETY: an array of padding-free elements has no padding (its stride is the element size).
 unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
@@ -58,16 +60,17 @@ pub(crate) fn bytes_of<T: Pod>(value: &T) -> &[u8] {
     unsafe { core::slice::from_raw_parts(value as *const T as *const u8, size_of::<T>()) }
 }
 
-#[doc(hidden)]
-pub mod padding {
-    /// Proof that a type has `PAD` padding bytes; only `PAD = 0` is implemented, so the bound
-    /// `(): NoPadding<T, N>` fails with N in the message when a struct has padding.
-    #[diagnostic::on_unimplemented(
-        message = "`{T}` has padding bytes, so it cannot be `Pod`",
-        label = "`{T}` has padding",
-        note = "BPF maps copy and compare every byte of keys and values, and padding bytes are uninitialized",
-        note = "make the padding an explicit field (e.g. `_pad: [u8; N]`) or reorder the fields from largest to smallest"
-    )]
-    pub trait NoPadding<T: ?Sized, const PAD: usize> {}
-    impl<T: ?Sized> NoPadding<T, 0> for () {}
+/// The bytes of a slice of `Pod` values, side by side (a slice has no gaps between elements).
+pub(crate) fn slice_bytes<T: Pod>(values: &[T]) -> &[u8] {
+    // SAFETY: `T: Pod` has no padding, and a slice's elements are contiguous: all
+    // `size_of_val(values)` bytes are initialized.
+    unsafe { core::slice::from_raw_parts(values.as_ptr().cast::<u8>(), size_of_val(values)) }
+}
+
+/// A `T` copied from the first `size_of::<T>()` bytes of `bytes`; `None` if there are fewer.
+pub(crate) fn read_from<T: Pod>(bytes: &[u8]) -> Option<T> {
+    let bytes = bytes.get(..size_of::<T>())?;
+    // SAFETY: `bytes` holds size_of::<T>() initialized bytes (the `get` above), read unaligned;
+    // `T: Pod` accepts any bit pattern.
+    Some(unsafe { core::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) })
 }

@@ -8,7 +8,8 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::map::Map;
 use crate::rules::{Creation, EntriesRule, HostLimits, MapDef, MapFlags, MapType, SizeRule, TypeRules};
-use crate::{Errno, Error};
+use crate::sys;
+use crate::{Errno, Error, KernelVersion};
 
 /// The smallest definition of a type that the rule book accepts (with `flags` added), or
 /// `None` for types that cannot be created standalone.
@@ -85,33 +86,39 @@ pub fn map_flag(map_type: MapType, flag: MapFlags) -> Result<bool, Error> {
 }
 
 /// Whether the kernel charges map memory to `RLIMIT_MEMLOCK` (kernels before 5.11, which lack
-/// memory-cgroup accounting of BPF). Found by creating a small map with the limit at 0: a
-/// kernel that charges memlock refuses it. Cached.
+/// memory-cgroup accounting of BPF). Cached.
+///
+/// Found as libbpf finds it, without touching the process: 5.11 added memory-cgroup accounting
+/// and the helper `bpf_ktime_get_coarse_ns` together, so a two-instruction program that calls
+/// the helper loads exactly on kernels that do not charge memlock. Where the process may not
+/// load programs, the kernel's release (`uname`) decides.
 pub fn memlock_charged() -> bool {
     static CHARGED: OnceLock<bool> = OnceLock::new();
     *CHARGED.get_or_init(|| {
-        let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        // SAFETY: getrlimit writes one rlimit.
-        if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut old) } != 0
-            || old.rlim_cur == libc::RLIM_INFINITY
-        {
-            // Nothing to learn: an unlimited process is never refused for memlock.
-            return false;
-        }
-        let def = MapDef::new(MapType::ARRAY, 4, 8, 1);
-        let zero = libc::rlimit { rlim_cur: 0, rlim_max: old.rlim_max };
-        // SAFETY: setrlimit reads one rlimit; lowering the soft limit is always allowed.
-        unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &zero) };
-        let at_zero = Map::create_fd(&def);
-        // SAFETY: restores the soft limit read above.
-        unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &old) };
-        match at_zero {
+        // call bpf_ktime_get_coarse_ns (helper 160); exit.
+        const PROGRAM: [u64; 2] = [0x0000_00a0_0000_0085, 0x0000_0000_0000_0095];
+        match sys::prog_load_socket_filter(&PROGRAM) {
             Ok(_) => false,
-            // EPERM at limit 0 but success with the old limit: memlock was the reason.
-            Err(Errno::EPERM) => Map::create_fd(&def).is_ok(),
-            Err(_) => false,
+            // An unknown helper: a kernel before 5.11.
+            Err(Errno::EINVAL) => true,
+            // Not allowed to load programs: the release tells.
+            Err(_) => kernel_release().is_some_and(|release| release < KernelVersion::new(5, 11)),
         }
     })
+}
+
+/// The running kernel's `major.minor`, from `uname`.
+fn kernel_release() -> Option<KernelVersion> {
+    // SAFETY: utsname is plain bytes; uname fills it.
+    let mut uts: libc::utsname = unsafe { core::mem::zeroed() };
+    // SAFETY: `uts` is a valid utsname to write.
+    if unsafe { libc::uname(&mut uts) } != 0 {
+        return None;
+    }
+    let release: Vec<u8> = uts.release.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    let release = std::str::from_utf8(&release).ok()?;
+    let mut numbers = release.split(|c: char| !c.is_ascii_digit()).map(str::parse::<u8>);
+    Some(KernelVersion::new(numbers.next()?.ok()?, numbers.next()?.ok()?))
 }
 
 /// The outcome of the last attempt to raise `RLIMIT_MEMLOCK` (errno, or 0 for success; -1

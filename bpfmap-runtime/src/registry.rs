@@ -71,12 +71,25 @@ pub(crate) fn slot_of(decl: &'static Declaration) -> Option<usize> {
 /// A struct declared with `#[bpf_map]`: the marker type that names a map.
 ///
 /// The attribute implements it; write `maps.get::<Flows>()` to reach the map it declares.
+///
+/// # Safety
+///
+/// Only `#[bpf_map]` implements this trait, and no other code should: the attribute proves at
+/// compile time what an implementation promises, and a hand-written `unsafe impl` takes on
+/// the proof. An implementation promises that `DEF.key_size` and `DEF.value_size` are
+/// `size_of::<Key>()` and `size_of::<Value>()`, that `Family` is the rule book's family of
+/// `DEF.map_type`, and that `declaration()` is the registry entry whose definition is `DEF`.
+///
+/// The runtime does not rely on these promises for memory safety: every typed handle checks
+/// the created map's key and value sizes against its own `K` and `V` before it is handed out
+/// (a lying implementation gets [`Error::Mismatch`](crate::Error::Mismatch)). The trait is
+/// `unsafe` so that the promise is visible where it is made.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a #[bpf_map] struct",
     label = "not declared with #[bpf_map]",
     note = "`maps.get::<T>()` and `inner = T` take a struct declared with #[bpf_map(...)]"
 )]
-pub trait MapDecl: 'static {
+pub unsafe trait MapDecl: 'static {
     /// The key type (`()` for types without a key).
     type Key: Pod;
     /// The value type (`()` for types without a value).

@@ -111,6 +111,8 @@ pub const MAP_POP_ELEM: i32 = 88;
 pub const MAP_PEEK_ELEM: i32 = 89;
 /// `bpf_ringbuf_output(ringbuf, data, size, flags)`: 0 or a negative errno.
 pub const RINGBUF_OUTPUT: i32 = 130;
+/// `bpf_get_local_storage`.
+pub const GET_LOCAL_STORAGE: i32 = 81;
 /// `bpf_ringbuf_reserve(ringbuf, size, flags)`: a pointer to `size` bytes of the ring, or NULL.
 pub const RINGBUF_RESERVE: i32 = 131;
 /// `bpf_ringbuf_submit(data, flags)`: commits a reserved record.
@@ -387,6 +389,30 @@ unsafe fn sys_bpf<A>(cmd: libc::c_long, attr: &mut A) -> Result<libc::c_long, st
         libc::syscall(libc::SYS_bpf, cmd, attr as *mut A as *mut libc::c_void, size_of::<A>() as libc::c_long)
     };
     if ret < 0 { Err(std::io::Error::last_os_error()) } else { Ok(ret) }
+}
+
+/// `BPF_MAP_CREATE` of `map_type` with these sizes and no flags, made here without bpfmap: what
+/// the kernel answers, for tests that must know it independently of the code under test.
+pub fn raw_map_create(
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+) -> std::io::Result<OwnedFd> {
+    #[repr(C)]
+    #[derive(Default)]
+    struct Create {
+        map_type: u32,
+        key_size: u32,
+        value_size: u32,
+        max_entries: u32,
+        map_flags: u32,
+    }
+    let mut attr = Create { map_type, key_size, value_size, max_entries, map_flags: 0 };
+    // SAFETY: MAP_CREATE reads no pointers from this zeroed prefix and returns a new fd.
+    let fd = unsafe { sys_bpf(0, &mut attr) }?;
+    // SAFETY: a fresh fd that nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
 /// Loads `insns` as a program of `prog_type`; on failure, the errno and the verifier's log.

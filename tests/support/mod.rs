@@ -3,6 +3,8 @@
 
 pub mod bpf;
 pub mod bpffs;
+pub mod cgroup;
+pub mod child;
 pub mod tools;
 
 use std::sync::OnceLock;
@@ -48,4 +50,17 @@ pub fn open_fds() -> usize {
 pub fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The number of possible CPUs, read here independently of the code under test: the count of
+/// CPUs in `/sys/devices/system/cpu/possible` (`0-1` is 2, `0,2-3` is 3).
+pub fn possible_cpus() -> usize {
+    let list = std::fs::read_to_string("/sys/devices/system/cpu/possible").expect("the CPU list");
+    list.trim()
+        .split(',')
+        .map(|range| match range.split_once('-') {
+            Some((a, b)) => b.parse::<usize>().expect("a CPU") - a.parse::<usize>().expect("a CPU") + 1,
+            None => 1,
+        })
+        .sum()
 }

@@ -1,11 +1,25 @@
 //! `Arena`: pages of memory shared by programs and user space.
 
-use super::mmap::Mmap;
+use crate::mapped::{self, Mmap};
 use crate::rules::Family;
-use crate::{Error, HostLimits, Map};
+use crate::{Error, HostLimits, Map, Pod};
 
 /// An `arena` map: `max_entries` pages that programs allocate with `bpf_arena_alloc_pages` and
 /// user space maps. Pages not allocated yet read as zero (or fault, with `segv_on_fault`).
+///
+/// ```no_run
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "arena", max_entries = 16, flags = "mmapable")]
+/// struct Heap;
+///
+/// let maps = bpfmap::load()?;
+/// let heap = maps.get::<Heap>().mmap()?;
+/// assert!(heap.write(64, &0xfeed_u64));
+/// assert_eq!(heap.read::<u64>(64), Some(0xfeed));
+/// assert_eq!(heap.read::<u64>(heap.len()), None); // past the end
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct Arena<'m> {
     map: &'m Map,
 }
@@ -13,31 +27,73 @@ pub struct Arena<'m> {
 impl<'m> Arena<'m> {
     /// The handle of `map`, checking its type.
     pub fn new(map: &'m Map) -> Result<Arena<'m>, Error> {
-        super::check_family(map, &[Family::Arena], "Arena")?;
-        Ok(Arena::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> Arena<'m> {
-        Arena { map }
+        super::check_shape::<(), ()>(map, &[Family::Arena], "Arena")?;
+        Ok(Arena { map })
     }
 
     /// Maps the arena's pages into this process (at `map_extra` if the definition fixed an
     /// address). A program's pointers into the arena are offsets within this mapping.
     pub fn mmap(&self) -> Result<ArenaMemory<'m>, Error> {
-        let len = self.map.def().max_entries as usize * HostLimits::current().page_size as usize;
-        let mmap = Mmap::new_at(self.map, len, 0, true, self.map.def().map_extra as usize)?;
+        // The size and address come from the kernel's report of the map.
+        let info = self.map.info()?;
+        let len = (info.max_entries as usize)
+            .checked_mul(HostLimits::current().page_size as usize)
+            .ok_or_else(|| Error::Mismatch {
+                map: self.map.label(),
+                what: format!("{} pages do not fit this address space", info.max_entries),
+            })?;
+        let at = usize::try_from(info.map_extra).unwrap_or(usize::MAX);
+        let mmap = Mmap::new(self.map, len, 0, true, at)?;
         Ok(ArenaMemory { mmap, _map: core::marker::PhantomData })
     }
 }
 
 /// The arena's pages, mapped; unmapped on drop.
+///
+/// Programs read and write these pages at any time and at any offset, so [`read`](Self::read)
+/// and [`write`](Self::write) copy byte by byte with relaxed atomics (see
+/// [`mapped`](crate::mapped)): never torn below a byte, never a data race, at any offset. A
+/// value wider than a byte may be read half-updated if a program writes it meanwhile.
 pub struct ArenaMemory<'m> {
     mmap: Mmap,
     _map: core::marker::PhantomData<&'m Map>,
 }
 
 impl ArenaMemory<'_> {
-    /// The start of the mapping.
+    /// A copy of the `T` at byte `offset`; `None` if it does not lie within the arena.
+    pub fn read<T: Pod>(&self, offset: usize) -> Option<T> {
+        let src = self.range(offset, size_of::<T>())?;
+        let mut out = core::mem::MaybeUninit::<T>::uninit();
+        // SAFETY: `src` holds size_of::<T>() bytes of the mapping (`range`), which this handle
+        // only accesses atomically; `out` has room for them; `T: Pod` accepts any bytes.
+        unsafe {
+            mapped::load_bytes(out.as_mut_ptr().cast(), src, size_of::<T>());
+            Some(out.assume_init())
+        }
+    }
+
+    /// Writes `value` at byte `offset`; `false` if it does not lie within the arena.
+    pub fn write<T: Pod>(&self, offset: usize, value: &T) -> bool {
+        match self.range(offset, size_of::<T>()) {
+            Some(dst) => {
+                // SAFETY: `dst` holds size_of::<T>() bytes of the writable mapping (`range`);
+                // `value`'s bytes are all initialized (`T: Pod` has no padding).
+                unsafe { mapped::store_bytes(dst, (value as *const T).cast(), size_of::<T>()) };
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The address of `len` bytes at `offset`, if they lie within the mapping.
+    fn range(&self, offset: usize, len: usize) -> Option<*mut u8> {
+        let end = offset.checked_add(len)?;
+        // SAFETY: `offset + len <= mapping length`, so the offset is within it.
+        (end <= self.mmap.len()).then(|| unsafe { self.mmap.ptr().add(offset) })
+    }
+
+    /// The start of the mapping, for code that needs raw access (bound by the same memory
+    /// model: no references to bytes a program may write).
     pub fn as_ptr(&self) -> *mut u8 {
         self.mmap.ptr()
     }
@@ -50,6 +106,12 @@ impl ArenaMemory<'_> {
     /// Whether it is empty (never).
     pub fn is_empty(&self) -> bool {
         self.mmap.len() == 0
+    }
+}
+
+impl core::fmt::Debug for ArenaMemory<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ArenaMemory").field("ptr", &self.mmap.ptr()).field("len", &self.mmap.len()).finish()
     }
 }
 

@@ -1,8 +1,10 @@
 //! `ArrayMap`: typed access to `array` maps.
 
 use super::batch::{EntrySource, PlainDecode, next_entry, write_batch};
-use super::{MmapArray, Types, check_shape, elem};
-use crate::rules::{Family, MapFlags};
+use super::{MmapArray, Types, Update, check_shape, elem};
+use crate::mapped::ReadOnly;
+use crate::pod::slice_bytes;
+use crate::rules::Family;
 use crate::sys::Batch;
 use crate::{Error, Map, Pod};
 
@@ -37,11 +39,7 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
     /// [`Error::Mismatch`] naming what differs.
     pub fn new(map: &'m Map) -> Result<ArrayMap<'m, V>, Error> {
         check_shape::<u32, V>(map, &[Family::Array], "ArrayMap")?;
-        Ok(ArrayMap::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> ArrayMap<'m, V> {
-        ArrayMap { map, _types: Types::default() }
+        Ok(ArrayMap { map, _types: Types::default() })
     }
 
     /// The number of slots: `max_entries`.
@@ -66,38 +64,60 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
     /// `E2BIG` when `index` is past the end.
     pub fn set(&self, index: u32, value: &V) -> Result<(), Error> {
         // SAFETY: as in `get`.
-        unsafe { elem::insert(self.map, &index, value, 0) }
+        unsafe { elem::insert(self.map, &index, value, Update::Any) }
     }
 
     /// Writes `values[i]` at `indexes[i]` for every `i` (`BPF_MAP_UPDATE_BATCH`); returns how
     /// many were written.
     pub fn set_batch(&self, indexes: &[u32], values: &[V]) -> Result<usize, Error> {
         super::hash::check_lengths(self.map, indexes.len(), values.len())?;
-        // SAFETY: slices of Pod indexes and values are contiguous, of the map's sizes.
+        // SAFETY: the kernel copies `size_of::<V>()` bytes per value: the handle's V has the
+        // map's value size (checked when the handle was made).
         unsafe {
             write_batch(
                 self.map,
                 Batch::Update,
-                indexes.as_ptr() as *const u8,
-                values.as_ptr() as *const u8,
-                indexes.len(),
-                0,
+                slice_bytes(indexes),
+                Some(slice_bytes(values)),
+                size_of::<V>(),
+                Update::Any,
             )
         }
     }
 
-    /// The array's memory, mapped into this process: reads and writes with no syscall.
+    /// The array's memory, mapped into this process: reads and writes with no syscall (see
+    /// [`MmapArray`] and the [memory model](crate::mapped)).
     ///
     /// # Errors
     /// [`Error::Mismatch`] unless the map was created with `flags = "mmapable"`; the `mmap`
-    /// errno otherwise (`EPERM` for a frozen map).
+    /// errno otherwise: `EPERM` when the kernel refuses a writable mapping (a frozen array, a
+    /// read-only fd: use [`mmap_read_only`](Self::mmap_read_only)).
     pub fn mmap(&self) -> Result<MmapArray<'m, V>, Error> {
-        if !self.map.def().flags.contains(MapFlags::MMAPABLE) {
-            return Err(Error::Mismatch {
-                map: self.map.label(),
-                what: "only an array created with `flags = \"mmapable\"` can be mapped".to_string(),
-            });
-        }
+        MmapArray::new(self.map)
+    }
+
+    /// The array's memory mapped read-only: for arrays that are frozen (configuration that
+    /// programs read) or opened through a read-only fd, which the kernel will not map
+    /// writable.
+    ///
+    /// ```no_run
+    /// use bpfmap::bpf_map;
+    ///
+    /// #[bpf_map(type = "array", max_entries = 16, flags = "mmapable | rdonly_prog")]
+    /// struct Config { key: u32, value: u64 }
+    ///
+    /// let maps = bpfmap::load()?;
+    /// let config = maps.get::<Config>();
+    /// config.set(0, &42)?;
+    /// config.freeze()?;                      // no more writes from user space
+    /// let view = config.mmap_read_only()?;   // `mmap()` would be refused now
+    /// assert_eq!(view.get(0), Some(42));
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`mmap`](Self::mmap).
+    pub fn mmap_read_only(&self) -> Result<MmapArray<'m, V, ReadOnly>, Error> {
         MmapArray::new(self.map)
     }
 

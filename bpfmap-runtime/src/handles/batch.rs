@@ -25,8 +25,14 @@ impl Buf {
 
     #[inline]
     pub(crate) fn bytes(&self) -> &[u8] {
-        // SAFETY: a Vec<u64>'s storage is initialized bytes; u8 has alignment 1.
+        // SAFETY: a Vec<u64>'s storage is `len * 8` initialized bytes; u8 has alignment 1.
         unsafe { core::slice::from_raw_parts(self.0.as_ptr() as *const u8, self.0.len() * 8) }
+    }
+
+    #[inline]
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `bytes`; the borrow of `self` is unique, and any bytes are a valid u64.
+        unsafe { core::slice::from_raw_parts_mut(self.0.as_mut_ptr() as *mut u8, self.0.len() * 8) }
     }
 }
 
@@ -97,6 +103,25 @@ impl<'m> BatchReader<'m> {
         Some(Ok((key, value)))
     }
 
+    /// Writes the entries of the current batch not handed out yet back into the map, for a
+    /// drain (whose batch the kernel deleted whole) dropped part way. Best effort: it runs in
+    /// `drop`, where an error cannot be reported, and skips keys that exist again.
+    fn put_back_unread(&mut self) {
+        if !self.delete {
+            return;
+        }
+        let (keys, values) = (self.keys.bytes(), self.values.bytes());
+        for i in self.pos as usize..self.len as usize {
+            let key = &keys[i * self.key_size..(i + 1) * self.key_size];
+            let value = &values[i * self.value_size..(i + 1) * self.value_size];
+            // SAFETY: a whole key and a whole value of the sizes the kernel copies for this map
+            // (the sizes this reader's batches were read with).
+            let _ =
+                unsafe { sys::update(self.map.fd(), key.as_ptr(), value.as_ptr(), Update::NoExist.flags()) };
+        }
+        self.pos = self.len;
+    }
+
     // Once per batch: kept out of line so that `next` stays small.
     #[inline(never)]
     fn fill(&mut self) -> Result<(), Option<Error>> {
@@ -135,11 +160,11 @@ impl<'m> BatchReader<'m> {
                     return Ok(());
                 }
                 // A hash bucket holds more entries than the buffer: grow it and retry.
-                Err(Errno::ENOSPC) if self.cap < u32::MAX / 2 => self.cap *= 2,
-                Err(Errno::EINVAL | Errno::ENOTSUPP | Errno::EOPNOTSUPP) if !self.started => {
+                Err((Errno::ENOSPC, _)) if self.cap < u32::MAX / 2 => self.cap *= 2,
+                Err((Errno::EINVAL | Errno::ENOTSUPP | Errno::EOPNOTSUPP, _)) if !self.started => {
                     return Err(None);
                 }
-                Err(errno) => return Err(Some(self.map.error(Op::Lookup, errno))),
+                Err((errno, _)) => return Err(Some(self.map.error(Op::Lookup, errno))),
             }
         }
     }
@@ -228,35 +253,61 @@ impl<'m, K: Pod, V: Pod> Decode<'m> for PlainDecode<K, V> {
     }
 }
 
-/// `BPF_MAP_UPDATE_BATCH` / `BPF_MAP_DELETE_BATCH` over `count` contiguous keys (and values);
-/// returns how many the kernel processed.
+/// `BPF_MAP_UPDATE_BATCH` / `BPF_MAP_DELETE_BATCH` over `keys` (and `values`, `value_size`
+/// bytes each); returns how many the kernel processed.
 ///
 /// The kernel's batch commands take no `BPF_NOEXIST`/`BPF_EXIST` in `elem_flags` (they accept
 /// only `BPF_F_LOCK` and refuse the rest with `EINVAL`), so an update with either policy is
 /// written element by element with `BPF_MAP_UPDATE_ELEM`, stopping at the first refusal as a
 /// batch would.
 ///
+/// # Errors
+/// [`Error::Batch`] with the count the kernel processed before it failed; [`Error::Mismatch`]
+/// if the buffers do not hold whole keys and values of the map's sizes (nothing is sent).
+///
 /// # Safety
-/// `keys` holds `count` keys of the map's key size; `values` is null (delete) or holds `count`
-/// values of the size the kernel copies.
+/// `value_size` is the number of bytes the kernel copies for each value of this map: its value
+/// size, or for a per-CPU map one 8-byte-aligned slot per possible CPU. The buffers' lengths
+/// are checked here against it and the map's key size.
 pub(crate) unsafe fn write_batch(
     map: &Map,
     op: Batch,
-    keys: *const u8,
-    values: *const u8,
-    count: usize,
-    elem_flags: u64,
+    keys: &[u8],
+    values: Option<&[u8]>,
+    value_size: usize,
+    update: Update,
 ) -> Result<usize, Error> {
     let key_size = map.def().key_size as usize;
-    let value_stride = if values.is_null() { 0 } else { batch_value_size(map) };
-    if op == Batch::Update && elem_flags & (Update::NoExist.flags() | Update::Exist.flags()) != 0 {
+    let count = keys.len().checked_div(key_size).unwrap_or(0);
+    let whole = keys.len() == count * key_size && values.is_none_or(|v| v.len() == count * value_size);
+    if key_size == 0 || !whole {
+        return Err(Error::Mismatch {
+            map: map.label(),
+            what: format!(
+                "a batch of {} key bytes and {:?} value bytes, for keys of {key_size} and values of {value_size} bytes",
+                keys.len(),
+                values.map(<[u8]>::len)
+            ),
+        });
+    }
+    let values = values.map_or(core::ptr::null(), <[u8]>::as_ptr);
+    let batch_op = match op {
+        Batch::Update => Op::Update(update),
+        _ => Op::Batch,
+    };
+    if op == Batch::Update && update != Update::Any {
         for i in 0..count {
-            // SAFETY: element `i` of each buffer, in bounds per the contract; the kernel reads
-            // one key and one value (per-CPU sized where the map is per-CPU).
+            // SAFETY: element `i` of each buffer, whose lengths hold `count` keys and values of
+            // the sizes the kernel reads (checked above, `value_size` per the contract).
             unsafe {
-                sys::update(map.fd(), keys.add(i * key_size), values.add(i * value_stride), elem_flags)
+                sys::update(
+                    map.fd(),
+                    keys.as_ptr().add(i * key_size),
+                    values.add(i * value_size),
+                    update.flags(),
+                )
             }
-            .map_err(|errno| map.error(Op::Update, errno))?;
+            .map_err(|errno| Error::Batch { op: batch_op, map: map.label(), errno, done: i })?;
         }
         return Ok(count);
     }
@@ -264,15 +315,15 @@ pub(crate) unsafe fn write_batch(
     // The kernel takes a u32 count; larger slices go in several calls.
     while done < count {
         let chunk = (count - done).min(u32::MAX as usize) as u32;
-        // SAFETY: in bounds of the caller's buffers per the contract.
+        // SAFETY: `done` < `count` elements into buffers that hold `count` of them.
         let (keys, values) = unsafe {
             (
-                keys.add(done * key_size),
-                if values.is_null() { values } else { values.add(done * value_stride) },
+                keys.as_ptr().add(done * key_size),
+                if values.is_null() { values } else { values.add(done * value_size) },
             )
         };
-        // SAFETY: per the contract; the kernel reads `chunk` keys and values.
-        let (n, _) = unsafe {
+        // SAFETY: the kernel reads `chunk` keys and values from buffers that hold them (above).
+        let result = unsafe {
             sys::batch(
                 map.fd(),
                 op,
@@ -281,10 +332,20 @@ pub(crate) unsafe fn write_batch(
                 keys as *mut u8,
                 values as *mut u8,
                 chunk,
-                elem_flags,
+                0,
             )
-        }
-        .map_err(|errno| map.error(Op::Batch, errno))?;
+        };
+        let n = match result {
+            Ok((n, _)) => n,
+            Err((errno, n)) => {
+                return Err(Error::Batch {
+                    op: batch_op,
+                    map: map.label(),
+                    errno,
+                    done: done + n.min(chunk) as usize,
+                });
+            }
+        };
         done += n as usize;
         if n < chunk {
             break;
@@ -293,36 +354,30 @@ pub(crate) unsafe fn write_batch(
     Ok(done)
 }
 
-/// The bytes the kernel copies per value: per-CPU values have one 8-byte-aligned slot per
-/// possible CPU.
-pub(crate) fn batch_value_size(map: &Map) -> usize {
-    let value = map.def().value_size as usize;
-    match map.def().map_type.rules().map(|r| r.family) {
-        Some(crate::rules::Family::PerCpuHash | crate::rules::Family::PerCpuArray) => {
-            value.next_multiple_of(8) * crate::HostLimits::current().possible_cpus as usize
-        }
-        _ => value,
-    }
-}
-
 /// Takes every entry out of a hash-like map: `BPF_MAP_LOOKUP_AND_DELETE_BATCH`, or where the
 /// kernel lacks it, the first key over and over (bounded by the map's capacity).
+///
+/// The kernel deletes a whole batch at once; the entries of that batch not yet handed out when
+/// the drain is dropped are put back (`BPF_NOEXIST`: a key a program wrote again meanwhile
+/// keeps its new value, and the old one is lost).
 pub(crate) struct Drain<'m, D> {
     reader: Option<BatchReader<'m>>,
     map: &'m Map,
     decode: D,
     fallback_left: u64,
+    visited: u64,
     key: Buf,
 }
 
 impl<'m, D: Decode<'m>> Drain<'m, D> {
-    pub(crate) fn new(map: &'m Map, decode: D) -> Drain<'m, D> {
-        let value_size = batch_value_size(map);
+    /// A drain of `map`, whose values are `value_size` bytes as the kernel copies them.
+    pub(crate) fn new(map: &'m Map, value_size: usize, decode: D) -> Drain<'m, D> {
         Drain {
             reader: Some(BatchReader::new(map, value_size, true)),
             map,
             decode,
             fallback_left: map.def().max_entries as u64 + crate::HostLimits::current().possible_cpus as u64,
+            visited: 0,
             key: Buf::default(),
         }
     }
@@ -337,7 +392,7 @@ impl<'m, D: Decode<'m>> Drain<'m, D> {
         }
         loop {
             if self.fallback_left == 0 {
-                return Some(Err(Error::IterationAborted { map: self.map.label(), visited: 0 }));
+                return Some(Err(Error::IterationAborted { map: self.map.label(), visited: self.visited }));
             }
             self.fallback_left -= 1;
             let key_size = self.map.def().key_size as usize;
@@ -356,8 +411,17 @@ impl<'m, D: Decode<'m>> Drain<'m, D> {
                 return Some(Err(self.map.error(Op::Delete, errno)));
             }
             if let Some(item) = item {
+                self.visited += 1;
                 return Some(item);
             }
+        }
+    }
+}
+
+impl<D> Drop for Drain<'_, D> {
+    fn drop(&mut self) {
+        if let Some(reader) = &mut self.reader {
+            reader.put_back_unread();
         }
     }
 }

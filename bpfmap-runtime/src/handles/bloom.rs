@@ -31,18 +31,14 @@ impl<'m, V: Pod> BloomFilter<'m, V> {
     /// The handle of `map`, which must be a `bloom_filter` of `V`-sized values.
     pub fn new(map: &'m Map) -> Result<BloomFilter<'m, V>, Error> {
         check_shape::<(), V>(map, &[Family::BloomFilter], "BloomFilter")?;
-        Ok(BloomFilter::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> BloomFilter<'m, V> {
-        BloomFilter { map, _types: Types::default() }
+        Ok(BloomFilter { map, _types: Types::default() })
     }
 
     /// Adds `value`.
     pub fn insert(&self, value: &V) -> Result<(), Error> {
         // SAFETY: null key for a keyless map; `value` is a whole V.
         unsafe { sys::update(self.map.fd(), core::ptr::null(), bytes_of(value).as_ptr(), 0) }
-            .map_err(|errno| self.map.error(Op::Update, errno))
+            .map_err(|errno| self.map.error(Op::Update(crate::Update::Any), errno))
     }
 
     /// `false` if `value` was certainly never added; `true` if it probably was.

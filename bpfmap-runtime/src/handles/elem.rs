@@ -7,6 +7,7 @@
 
 use core::mem::MaybeUninit;
 
+use super::Update;
 use crate::error::Op;
 use crate::pod::bytes_of;
 use crate::sys;
@@ -22,11 +23,16 @@ pub(crate) unsafe fn get<K: Pod, V: Pod>(map: &Map, key: &K) -> Result<Option<V>
     Ok(found.then(|| unsafe { value.assume_init() }))
 }
 
-/// `BPF_MAP_UPDATE_ELEM` with `flags` (`BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`).
-pub(crate) unsafe fn insert<K: Pod, V: Pod>(map: &Map, key: &K, value: &V, flags: u64) -> Result<(), Error> {
+/// `BPF_MAP_UPDATE_ELEM` as `update` allows (`BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`).
+pub(crate) unsafe fn insert<K: Pod, V: Pod>(
+    map: &Map,
+    key: &K,
+    value: &V,
+    update: Update,
+) -> Result<(), Error> {
     // SAFETY: per the module contract.
-    unsafe { sys::update(map.fd(), bytes_of(key).as_ptr(), bytes_of(value).as_ptr(), flags) }
-        .map_err(|errno| map.error(Op::Update, errno))
+    unsafe { sys::update(map.fd(), bytes_of(key).as_ptr(), bytes_of(value).as_ptr(), update.flags()) }
+        .map_err(|errno| map.error(Op::Update(update), errno))
 }
 
 /// `BPF_MAP_DELETE_ELEM`: `false` if `key` was absent.

@@ -4,32 +4,48 @@
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
-use super::{Types, Update};
+use super::{Size, Types, Update};
 use crate::error::Op;
 use crate::pod::bytes_of;
 use crate::rules::Family;
 use crate::sys;
 use crate::{Error, Map, Pod};
 
+/// `Ok` if `key` (and `value`) have the map's sizes: what lets the element calls below pass
+/// their pointers to the kernel. The constructors check the map's sizes, so this fails only on
+/// a bug here; it is checked anyway, at the `unsafe` it guards.
+fn check_len(map: &Map, key: &[u8], value: Option<&[u8]>) -> Result<(), Error> {
+    let def = map.def();
+    if key.len() == def.key_size as usize && value.is_none_or(|v| v.len() == def.value_size as usize) {
+        return Ok(());
+    }
+    Err(Error::Mismatch {
+        map: map.label(),
+        what: format!("a key of {} bytes and a value of {:?} bytes", key.len(), value.map(<[u8]>::len)),
+    })
+}
+
 /// Writes `value` (an fd or a struct with one) at `key`.
 fn set_raw(map: &Map, key: &[u8], value: &[u8], update: Update) -> Result<(), Error> {
-    debug_assert_eq!(key.len(), map.def().key_size as usize);
-    debug_assert_eq!(value.len(), map.def().value_size as usize);
-    // SAFETY: `key` and `value` have the map's key and value sizes.
+    check_len(map, key, Some(value))?;
+    // SAFETY: `key` and `value` have the map's key and value sizes (`check_len`).
     unsafe { sys::update(map.fd(), key.as_ptr(), value.as_ptr(), update.flags()) }
-        .map_err(|errno| map.error(Op::Update, errno))
+        .map_err(|errno| map.error(Op::Update(update), errno))
 }
 
 fn remove_raw(map: &Map, key: &[u8]) -> Result<bool, Error> {
-    // SAFETY: `key` has the map's key size.
+    check_len(map, key, None)?;
+    // SAFETY: `key` has the map's key size (`check_len`).
     unsafe { sys::delete(map.fd(), key.as_ptr()) }.map_err(|errno| map.error(Op::Delete, errno))
 }
 
 /// The value at `key` as the kernel reports it to user space (up to 8 bytes).
 fn get_raw(map: &Map, key: &[u8]) -> Result<Option<[u8; 8]>, Error> {
     let mut value = [0u8; 8];
-    debug_assert!(map.def().value_size <= 8);
-    // SAFETY: `key` has the key size; `value` has room for the value size (at most 8 here).
+    let size = map.def().value_size as usize;
+    check_len(map, key, value.get(..size))?;
+    // SAFETY: `key` has the map's key size and `value` has room for its value size, which
+    // `check_len` found to be at most 8 (`get(..size)` is `None` beyond).
     let found = unsafe { sys::lookup(map.fd(), key.as_ptr(), value.as_mut_ptr(), 0) }
         .map_err(|errno| map.error(Op::Lookup, errno))?;
     Ok(found.then_some(value))
@@ -57,12 +73,8 @@ macro_rules! fd_array {
         impl<'m> $name<'m> {
             #[doc = concat!("The handle of `map`, which must be a map of the `", stringify!($name), "` family.")]
             pub fn new(map: &'m Map) -> Result<$name<'m>, Error> {
-                super::check_family(map, &[Family::$name], stringify!($name))?;
-                Ok($name::new_unchecked(map))
-            }
-
-            pub(crate) fn new_unchecked(map: &'m Map) -> $name<'m> {
-                $name { map }
+                super::check_handle(map, &[Family::$name], stringify!($name), Size::Of(4, "u32"), Size::OneOf(&[4]))?;
+                Ok($name { map })
             }
 
             #[doc = concat!("Puts ", $what, " at `index`.")]
@@ -122,12 +134,8 @@ pub struct DevMap<'m> {
 impl<'m> DevMap<'m> {
     /// The handle of `map`, checking its type.
     pub fn new(map: &'m Map) -> Result<DevMap<'m>, Error> {
-        super::check_family(map, &[Family::DevMap], "DevMap")?;
-        Ok(DevMap::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> DevMap<'m> {
-        DevMap { map }
+        super::check_handle(map, &[Family::DevMap], "DevMap", Size::Of(4, "u32"), Size::OneOf(&[4, 8]))?;
+        Ok(DevMap { map })
     }
 
     /// Sends packets redirected to `key` to device `ifindex`, through the XDP program `prog`
@@ -165,12 +173,8 @@ pub struct CpuMap<'m> {
 impl<'m> CpuMap<'m> {
     /// The handle of `map`, checking its type.
     pub fn new(map: &'m Map) -> Result<CpuMap<'m>, Error> {
-        super::check_family(map, &[Family::CpuMap], "CpuMap")?;
-        Ok(CpuMap::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> CpuMap<'m> {
-        CpuMap { map }
+        super::check_handle(map, &[Family::CpuMap], "CpuMap", Size::Of(4, "u32"), Size::OneOf(&[4, 8]))?;
+        Ok(CpuMap { map })
     }
 
     /// Enables CPU `cpu` with a queue of `queue_size` packets, through `prog` if given. A
@@ -227,18 +231,19 @@ pub struct SockMap<'m, K> {
 impl<'m, K: Pod> SockMap<'m, K> {
     /// The handle of `map`, checking its type and key size.
     pub fn new(map: &'m Map) -> Result<SockMap<'m, K>, Error> {
-        super::check_family_key::<K>(map, &[Family::SockMap], "SockMap")?;
-        Ok(SockMap::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> SockMap<'m, K> {
-        SockMap { map, _types: Types::default() }
+        super::check_key::<K>(map, &[Family::SockMap], "SockMap", Size::OneOf(&[4, 8]))?;
+        Ok(SockMap { map, _types: Types::default() })
     }
 
     /// Puts the socket `fd` (a TCP socket in a suitable state, or UDP/Unix) at `key`.
     pub fn set(&self, key: &K, fd: impl AsFd, update: Update) -> Result<(), Error> {
         let value = socket_value(fd.as_fd());
-        set_raw(self.map, bytes_of(key), &value[..self.map.def().value_size as usize], update)
+        set_raw(
+            self.map,
+            bytes_of(key),
+            value.get(..self.map.def().value_size as usize).unwrap_or(&value),
+            update,
+        )
     }
 
     /// Removes `key`; `false` if it was absent.
@@ -273,18 +278,25 @@ pub struct ReuseportSockArray<'m> {
 impl<'m> ReuseportSockArray<'m> {
     /// The handle of `map`, checking its type.
     pub fn new(map: &'m Map) -> Result<ReuseportSockArray<'m>, Error> {
-        super::check_family(map, &[Family::ReuseportSockArray], "ReuseportSockArray")?;
-        Ok(ReuseportSockArray::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> ReuseportSockArray<'m> {
-        ReuseportSockArray { map }
+        super::check_handle(
+            map,
+            &[Family::ReuseportSockArray],
+            "ReuseportSockArray",
+            Size::Of(4, "u32"),
+            Size::OneOf(&[4, 8]),
+        )?;
+        Ok(ReuseportSockArray { map })
     }
 
     /// Puts the socket `fd` (bound with `SO_REUSEPORT`) at `index`.
     pub fn set(&self, index: u32, fd: impl AsFd, update: Update) -> Result<(), Error> {
         let value = socket_value(fd.as_fd());
-        set_raw(self.map, &index.to_ne_bytes(), &value[..self.map.def().value_size as usize], update)
+        set_raw(
+            self.map,
+            &index.to_ne_bytes(),
+            value.get(..self.map.def().value_size as usize).unwrap_or(&value),
+            update,
+        )
     }
 
     /// Empties `index`; `false` if it was empty.

@@ -2,6 +2,7 @@
 
 use super::batch::{Drain, EntrySource, PlainDecode, next_entry, write_batch};
 use super::{Keys, Types, Update, check_shape, elem};
+use crate::pod::slice_bytes;
 use crate::rules::Family;
 use crate::sys::Batch;
 use crate::{Error, Map, Pod};
@@ -42,12 +43,7 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// [`Error::Mismatch`] naming what differs.
     pub fn new(map: &'m Map) -> Result<HashMap<'m, K, V>, Error> {
         check_shape::<K, V>(map, &[Family::Hash], "HashMap")?;
-        Ok(HashMap::new_unchecked(map))
-    }
-
-    /// For maps whose shape the declaration already proved.
-    pub(crate) fn new_unchecked(map: &'m Map) -> HashMap<'m, K, V> {
-        HashMap { map, _types: Types::default() }
+        Ok(HashMap { map, _types: Types::default() })
     }
 
     /// The value at `key`, or `None`.
@@ -63,7 +59,7 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// when it does not, `E2BIG` when a `hash` map is full.
     pub fn insert(&self, key: &K, value: &V, update: Update) -> Result<(), Error> {
         // SAFETY: as in `get`.
-        unsafe { elem::insert(self.map, key, value, update.flags()) }
+        unsafe { elem::insert(self.map, key, value, update) }
     }
 
     /// Deletes `key`; `false` if it was absent.
@@ -86,19 +82,20 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// [`Update::Exist`] each pair is written by its own `BPF_MAP_UPDATE_ELEM`.
     ///
     /// # Errors
-    /// [`Error::Mismatch`] when the slices differ in length; the kernel's error otherwise
-    /// (entries before the failing one are written).
+    /// [`Error::Mismatch`] when the slices differ in length; [`Error::Batch`] with the number
+    /// of entries written before the kernel refused one.
     pub fn insert_batch(&self, keys: &[K], values: &[V], update: Update) -> Result<usize, Error> {
         check_lengths(self.map, keys.len(), values.len())?;
-        // SAFETY: slices of Pod keys and values are contiguous, of the map's sizes.
+        // SAFETY: the kernel copies `size_of::<V>()` bytes per value: the handle's V has the
+        // map's value size (checked when the handle was made).
         unsafe {
             write_batch(
                 self.map,
                 Batch::Update,
-                keys.as_ptr() as *const u8,
-                values.as_ptr() as *const u8,
-                keys.len(),
-                update.flags(),
+                slice_bytes(keys),
+                Some(slice_bytes(values)),
+                size_of::<V>(),
+                update,
             )
         }
     }
@@ -107,15 +104,13 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// The kernel stops at the first key that is absent: a count below `keys.len()` means
     /// `keys[count]` was not there, and the keys after it were not deleted.
     pub fn remove_batch(&self, keys: &[K]) -> Result<usize, Error> {
-        // SAFETY: a slice of Pod keys is contiguous, of the map's key size.
-        unsafe {
-            write_batch(self.map, Batch::Delete, keys.as_ptr() as *const u8, core::ptr::null(), keys.len(), 0)
-        }
+        // SAFETY: no values are passed.
+        unsafe { write_batch(self.map, Batch::Delete, slice_bytes(keys), None, 0, Update::Any) }
     }
 
     /// Takes every entry out of the map, in batches (`BPF_MAP_LOOKUP_AND_DELETE_BATCH`).
     pub fn drain(&self) -> HashDrain<'m, K, V> {
-        HashDrain(Drain::new(self.map, PlainDecode::default()))
+        HashDrain(Drain::new(self.map, size_of::<V>(), PlainDecode::default()))
     }
 
     /// Deletes every entry.

@@ -6,15 +6,17 @@ use core::mem::MaybeUninit;
 
 use crate::error::Op;
 use crate::pod::bytes_of;
-use crate::rules::{HostLimits, MapFlags};
+use crate::rules::{Family, HostLimits, MapFlags};
 use crate::sys;
 use crate::{Error, Map, Pod};
 
 /// The keys of a hash-like map, in the kernel's order.
 ///
-/// When the current key is deleted by someone else, the kernel restarts from the first key,
-/// so a map that changes during iteration may yield a key twice. The iterator stops with
-/// [`Error::IterationAborted`] after more keys than the map can hold, so it always ends.
+/// When the current key is deleted by someone else, a hash map's kernel code restarts from the
+/// first key, so a map that changes during iteration may yield a key twice. The iterator stops
+/// with [`Error::IterationAborted`] after more keys than the map can hold, so it always ends.
+/// (Cgroup storage maps, which hold one entry per attached cgroup, end the walk at a deleted
+/// key instead, and are not bounded.)
 pub struct Keys<'m, K> {
     map: &'m Map,
     prev: Option<K>,
@@ -31,6 +33,15 @@ impl<'m, K: Pod> Keys<'m, K> {
         if def.flags.contains(MapFlags::NO_COMMON_LRU) {
             // The kernel rounds max_entries up to a multiple of the possible CPUs.
             bound += HostLimits::current().possible_cpus as u64;
+        }
+        if matches!(
+            def.map_type.rules().map(|r| r.family),
+            Some(Family::CgroupStorage | Family::PerCpuCgroupStorage)
+        ) {
+            // Storage maps have no capacity (max_entries 0) but one entry per attached cgroup,
+            // and their next-key answers ENOENT for a deleted key instead of restarting, so
+            // the walk ends without a bound.
+            bound = u64::MAX;
         }
         Keys { map, prev: None, visited: 0, bound, done: false, _key: PhantomData }
     }

@@ -85,11 +85,7 @@ impl<'m, K: Pod, V: Pod> LpmTrie<'m, K, V> {
     /// The handle of `map`, which must be an `lpm_trie` with `K`-sized keys and `V`-sized values.
     pub fn new(map: &'m Map) -> Result<LpmTrie<'m, K, V>, Error> {
         check_shape::<K, V>(map, &[Family::LpmTrie], "LpmTrie")?;
-        Ok(LpmTrie::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> LpmTrie<'m, K, V> {
-        LpmTrie { map, _types: Types::default() }
+        Ok(LpmTrie { map, _types: Types::default() })
     }
 
     /// The value of the longest stored prefix that matches `key` (its first `prefix_len` bits).
@@ -101,7 +97,7 @@ impl<'m, K: Pod, V: Pod> LpmTrie<'m, K, V> {
     /// Stores `value` for the prefix `key`, as `update` allows.
     pub fn insert(&self, key: &K, value: &V, update: Update) -> Result<(), Error> {
         // SAFETY: as in `get`.
-        unsafe { elem::insert(self.map, key, value, update.flags()) }
+        unsafe { elem::insert(self.map, key, value, update) }
     }
 
     /// Removes the prefix `key` (exactly that prefix); `false` if it was absent.

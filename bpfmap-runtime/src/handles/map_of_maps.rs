@@ -36,12 +36,9 @@ pub struct MapOfMaps<'m, K> {
 impl<'m, K: Pod> MapOfMaps<'m, K> {
     /// The handle of `map`, checking its type and sizes.
     pub fn new(map: &'m Map) -> Result<MapOfMaps<'m, K>, Error> {
-        super::check_family_key::<K>(map, &[Family::MapOfMaps], "MapOfMaps")?;
-        Ok(MapOfMaps::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> MapOfMaps<'m, K> {
-        MapOfMaps { map, _types: Types::default() }
+        // The value is the inner map's fd written, its id read: 4 bytes either way.
+        super::check_key::<K>(map, &[Family::MapOfMaps], "MapOfMaps", super::Size::OneOf(&[4]))?;
+        Ok(MapOfMaps { map, _types: Types::default() })
     }
 
     /// Puts the map `inner` at `key`; the kernel refuses (`EINVAL`) a map that does not match
@@ -52,7 +49,7 @@ impl<'m, K: Pod> MapOfMaps<'m, K> {
         let fd = inner.as_fd().as_raw_fd() as u32;
         // SAFETY: `key` is a whole K; the value is the 4-byte fd.
         unsafe { sys::update(self.map.fd(), bytes_of(key).as_ptr(), bytes_of(&fd).as_ptr(), update.flags()) }
-            .map_err(|errno| self.map.error(Op::Update, errno))
+            .map_err(|errno| self.map.error(Op::Update(update), errno))
     }
 
     /// The kernel id of the map at `key`, or `None`.

@@ -28,7 +28,7 @@ pub use hash::{HashDrain, HashIter, HashMap};
 pub use keys::Keys;
 pub use lpm::{LpmIter, LpmKey, LpmTrie};
 pub use map_of_maps::MapOfMaps;
-pub use mmap::{MmapArray, MmapIter};
+pub use mmap::{MmapArray, MmapArrayReadOnly, MmapIter};
 pub use percpu::{PerCpuArray, PerCpuDrain, PerCpuHashMap, PerCpuIter, PerCpuValues};
 pub use queue::{Queue, Stack};
 pub use ringbuf::{RingBuf, RingBufConsumer, UserRingBuf, UserRingBufProducer};
@@ -38,7 +38,7 @@ pub use storage::{CgroupStorage, PerCpuCgroupStorage};
 use core::marker::PhantomData;
 
 use crate::rules::Family;
-use crate::{Error, Map, Pod};
+use crate::{Error, Map};
 
 /// How an insert treats an existing key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -62,59 +62,65 @@ impl Update {
     }
 }
 
-/// Checks that `map` belongs to one of `families` and has the sizes of `K` and `V`.
-pub(crate) fn check_shape<K: Pod, V: Pod>(map: &Map, families: &[Family], handle: &str) -> Result<(), Error> {
+/// The key or value sizes a handle can serve.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Size {
+    /// Exactly this many bytes: the size of the handle's `K` or `V`.
+    Of(usize, &'static str),
+    /// One of these sizes (an fd, or an fd and a program fd).
+    OneOf(&'static [u32]),
+    /// Any size: the handle sizes its buffers from the map's definition.
+    Any,
+}
+
+impl Size {
+    fn of<T>() -> Size {
+        Size::Of(size_of::<T>(), core::any::type_name::<T>())
+    }
+
+    /// Why `size` does not fit, if it does not.
+    fn misfit(self, what: &str, size: u32) -> Option<String> {
+        match self {
+            Size::Of(n, _) if n == size as usize => None,
+            Size::Of(n, ty) => Some(format!("{what} is {size} but `{ty}` is {n} bytes")),
+            Size::OneOf(sizes) if sizes.contains(&size) => None,
+            Size::OneOf(sizes) => Some(format!("{what} is {size}, and this handle serves {sizes:?}")),
+            Size::Any => None,
+        }
+    }
+}
+
+/// The one check every handle constructor makes before it keeps `map`: the map's type belongs
+/// to one of `families`, and its key and value sizes (as created, which are the kernel's) are
+/// what the handle reads and writes. Every `unsafe` element operation of a handle rests on it.
+pub(crate) fn check_handle(
+    map: &Map,
+    families: &[Family],
+    handle: &str,
+    key: Size,
+    value: Size,
+) -> Result<(), Error> {
     let def = map.def();
     let family = def.map_type.rules().map(|r| r.family);
-    let mismatch = |what: String| Err(Error::Mismatch { map: map.label(), what });
-    if !family.is_some_and(|f| families.contains(&f)) {
-        return mismatch(format!("`{handle}` cannot serve `{}` maps", def.map_type));
-    }
-    if def.key_size as usize != size_of::<K>() {
-        return mismatch(format!(
-            "key_size is {} but `{}` is {} bytes",
-            def.key_size,
-            core::any::type_name::<K>(),
-            size_of::<K>()
-        ));
-    }
-    if def.value_size as usize != size_of::<V>() {
-        return mismatch(format!(
-            "value_size is {} but `{}` is {} bytes",
-            def.value_size,
-            core::any::type_name::<V>(),
-            size_of::<V>()
-        ));
-    }
-    Ok(())
-}
-
-/// Checks that `map` belongs to one of `families` (for handles whose value is not a Rust type).
-pub(crate) fn check_family(map: &Map, families: &[Family], handle: &str) -> Result<(), Error> {
-    match map.def().map_type.rules().map(|r| r.family) {
-        Some(f) if families.contains(&f) => Ok(()),
-        _ => Err(Error::Mismatch {
-            map: map.label(),
-            what: format!("`{handle}` cannot serve `{}` maps", map.def().map_type),
-        }),
+    let what = if !family.is_some_and(|f| families.contains(&f)) {
+        Some(format!("`{handle}` cannot serve `{}` maps", def.map_type))
+    } else {
+        key.misfit("key_size", def.key_size).or_else(|| value.misfit("value_size", def.value_size))
+    };
+    match what {
+        Some(what) => Err(Error::Mismatch { map: map.label(), what }),
+        None => Ok(()),
     }
 }
 
-/// Checks the key size against `K` as well.
-pub(crate) fn check_family_key<K>(map: &Map, families: &[Family], handle: &str) -> Result<(), Error> {
-    check_family(map, families, handle)?;
-    if map.def().key_size as usize != size_of::<K>() {
-        return Err(Error::Mismatch {
-            map: map.label(),
-            what: format!(
-                "key_size is {} but `{}` is {} bytes",
-                map.def().key_size,
-                core::any::type_name::<K>(),
-                size_of::<K>()
-            ),
-        });
-    }
-    Ok(())
+/// [`check_handle`] for a handle with keys `K` and values `V`.
+pub(crate) fn check_shape<K, V>(map: &Map, families: &[Family], handle: &str) -> Result<(), Error> {
+    check_handle(map, families, handle, Size::of::<K>(), Size::of::<V>())
+}
+
+/// [`check_handle`] for a handle with keys `K` whose value is not a Rust type.
+pub(crate) fn check_key<K>(map: &Map, families: &[Family], handle: &str, value: Size) -> Result<(), Error> {
+    check_handle(map, families, handle, Size::of::<K>(), value)
 }
 
 /// The type parameters a handle holds without owning values of them.

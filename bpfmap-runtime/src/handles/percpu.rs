@@ -2,7 +2,9 @@
 //!
 //! The kernel copies a per-CPU value as one slot per *possible* CPU (not online), each slot
 //! `round_up(value_size, 8)` bytes, in both directions; the count comes from
-//! `/sys/devices/system/cpu/possible`.
+//! [`possible_cpus`](crate::possible_cpus), which fails rather than guess. Each handle reads
+//! it once when it is made, and every buffer it gives the kernel is checked to hold that many
+//! slots first.
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -11,7 +13,8 @@ use super::batch::{Buf, Decode, Drain, EntrySource, next_entry, write_batch};
 use super::{Keys, Types, Update, check_shape};
 use crate::error::Op;
 use crate::pod::bytes_of;
-use crate::rules::{Family, HostLimits};
+use crate::pod::slice_bytes;
+use crate::rules::Family;
 use crate::sys::{self, Batch};
 use crate::{Error, Map, Pod};
 
@@ -19,11 +22,12 @@ use crate::{Error, Map, Pod};
 ///
 /// ```
 /// use bpfmap::PerCpuValues;
-/// let values = PerCpuValues::<u64>::from_fn(|cpu| cpu as u64 + 1);
-/// assert_eq!(values.len(), bpfmap::HostLimits::current().possible_cpus as usize);
+/// let values = PerCpuValues::<u64>::from_fn(|cpu| cpu as u64 + 1)?;
+/// assert_eq!(values.len(), bpfmap::possible_cpus()?);
 /// assert_eq!(values.get(0), Some(1));
 /// let total: u64 = values.iter().sum();
 /// assert!(total >= 1);
+/// # Ok::<(), bpfmap::Error>(())
 /// ```
 pub struct PerCpuValues<V> {
     buf: Buf,
@@ -36,25 +40,44 @@ impl<V: Pod> PerCpuValues<V> {
     pub const STRIDE: usize = size_of::<V>().next_multiple_of(8);
 
     /// Zeroed values, one per possible CPU of this host.
-    pub fn zeroed() -> PerCpuValues<V> {
-        let cpus = HostLimits::current().possible_cpus as usize;
-        let mut buf = Buf::default();
-        buf.ensure(cpus * Self::STRIDE);
-        PerCpuValues { buf, cpus, _value: PhantomData }
+    ///
+    /// # Errors
+    /// [`Error::PossibleCpus`] if the number of possible CPUs cannot be read.
+    pub fn zeroed() -> Result<PerCpuValues<V>, Error> {
+        Ok(PerCpuValues::for_cpus(crate::possible_cpus()?))
     }
 
     /// `value` on every CPU.
-    pub fn splat(value: V) -> PerCpuValues<V> {
+    ///
+    /// # Errors
+    /// As [`zeroed`](Self::zeroed).
+    pub fn splat(value: V) -> Result<PerCpuValues<V>, Error> {
         PerCpuValues::from_fn(|_| value)
     }
 
     /// `f(cpu)` on each CPU.
-    pub fn from_fn(mut f: impl FnMut(usize) -> V) -> PerCpuValues<V> {
-        let mut values = PerCpuValues::zeroed();
+    ///
+    /// # Errors
+    /// As [`zeroed`](Self::zeroed).
+    pub fn from_fn(mut f: impl FnMut(usize) -> V) -> Result<PerCpuValues<V>, Error> {
+        let mut values = PerCpuValues::zeroed()?;
         for cpu in 0..values.cpus {
             values.set(cpu, f(cpu));
         }
+        Ok(values)
+    }
+
+    /// Zeroed values for `cpus` CPUs.
+    pub(crate) fn for_cpus(cpus: usize) -> PerCpuValues<V> {
+        let mut values = PerCpuValues { buf: Buf::default(), cpus: 0, _value: PhantomData };
+        values.resize(cpus);
         values
+    }
+
+    /// Makes room for `cpus` values (kept where they were, zero where new).
+    pub(crate) fn resize(&mut self, cpus: usize) {
+        self.buf.ensure(cpus * Self::STRIDE);
+        self.cpus = cpus;
     }
 
     /// The number of possible CPUs.
@@ -69,22 +92,15 @@ impl<V: Pod> PerCpuValues<V> {
 
     /// The value of CPU `cpu`.
     pub fn get(&self, cpu: usize) -> Option<V> {
-        (cpu < self.cpus).then(|| {
-            let slot = &self.buf.bytes()[cpu * Self::STRIDE..];
-            // SAFETY: the slot holds size_of::<V>() initialized bytes; any bytes are a valid V.
-            unsafe { core::ptr::read_unaligned(slot.as_ptr() as *const V) }
-        })
+        let slot = self.bytes().get(cpu * Self::STRIDE..)?;
+        crate::pod::read_from(slot)
     }
 
     /// Sets the value of CPU `cpu`; ignored past the last CPU.
     pub fn set(&mut self, cpu: usize, value: V) {
         if cpu < self.cpus {
             let at = cpu * Self::STRIDE;
-            let bytes = bytes_of(&value);
-            // SAFETY: the buffer holds `cpus` slots of STRIDE bytes; V's bytes fit one slot.
-            unsafe {
-                core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.buf.ptr().add(at), bytes.len());
-            }
+            self.buf.bytes_mut()[at..at + size_of::<V>()].copy_from_slice(bytes_of(&value));
         }
     }
 
@@ -93,21 +109,41 @@ impl<V: Pod> PerCpuValues<V> {
         (0..self.cpus).map(|cpu| self.get(cpu).expect("cpu < len"))
     }
 
-    pub(crate) fn from_bytes(bytes: &[u8]) -> PerCpuValues<V> {
-        let mut values = PerCpuValues::zeroed();
-        let n = bytes.len().min(values.cpus * Self::STRIDE);
-        // SAFETY: the buffer holds at least `n` bytes.
-        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), values.buf.ptr(), n) };
+    /// Values for `cpus` CPUs copied from `bytes` (`cpus` slots of STRIDE bytes, as batches
+    /// return them).
+    pub(crate) fn from_bytes(bytes: &[u8], cpus: usize) -> PerCpuValues<V> {
+        let mut values = PerCpuValues::for_cpus(cpus);
+        let n = bytes.len().min(cpus * Self::STRIDE);
+        values.buf.bytes_mut()[..n].copy_from_slice(&bytes[..n]);
         values
     }
 
-    pub(crate) fn as_ptr(&self) -> *const u8 {
-        self.buf.0.as_ptr() as *const u8
+    /// The `cpus` slots, as the kernel reads them.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf.bytes()[..self.cpus * Self::STRIDE]
     }
 
+    /// The start of the `cpus` slots, for the kernel to read.
+    pub(crate) fn as_ptr(&self) -> *const u8 {
+        self.bytes().as_ptr()
+    }
+
+    /// The start of the `cpus` slots, for the kernel to write.
     pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
         self.buf.ptr()
     }
+}
+
+/// A per-CPU handle's promise to the kernel: it was made for `cpus` possible CPUs, and every
+/// buffer it passes holds that many slots.
+pub(crate) fn check_cpus<V: Pod>(map: &Map, cpus: usize, values: &PerCpuValues<V>) -> Result<(), Error> {
+    if values.cpus == cpus {
+        return Ok(());
+    }
+    Err(Error::Mismatch {
+        map: map.label(),
+        what: format!("values for {} CPUs, but this host has {cpus} possible CPUs", values.cpus),
+    })
 }
 
 impl<V: Pod> Clone for PerCpuValues<V> {
@@ -138,8 +174,8 @@ impl<V: Pod + PartialEq> PartialEq for PerCpuValues<V> {
 ///
 /// let maps = bpfmap::load()?;
 /// let hits = maps.get::<Hits>();
-/// hits.insert(&1, &PerCpuValues::splat(0), Update::Any)?;
-/// let mut values = PerCpuValues::zeroed();
+/// hits.insert(&1, &PerCpuValues::splat(0)?, Update::Any)?;
+/// let mut values = PerCpuValues::zeroed()?;
 /// if hits.get_into(&1, &mut values)? {       // no allocation
 ///     let total: u64 = values.iter().sum();
 ///     println!("{total} hits");
@@ -148,38 +184,42 @@ impl<V: Pod + PartialEq> PartialEq for PerCpuValues<V> {
 /// ```
 pub struct PerCpuHashMap<'m, K, V> {
     map: &'m Map,
+    cpus: usize,
     _types: Types<K, V>,
 }
 
 impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
     /// The handle of `map`, which must be a per-CPU hash with `K`-sized keys and `V`-sized values.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] naming what differs; [`Error::PossibleCpus`] if the number of
+    /// possible CPUs cannot be read.
     pub fn new(map: &'m Map) -> Result<PerCpuHashMap<'m, K, V>, Error> {
         check_shape::<K, V>(map, &[Family::PerCpuHash], "PerCpuHashMap")?;
-        Ok(PerCpuHashMap::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> PerCpuHashMap<'m, K, V> {
-        PerCpuHashMap { map, _types: Types::default() }
+        Ok(PerCpuHashMap { map, cpus: crate::possible_cpus()?, _types: Types::default() })
     }
 
     /// The values at `key`, or `None`.
     pub fn get(&self, key: &K) -> Result<Option<PerCpuValues<V>>, Error> {
-        let mut values = PerCpuValues::zeroed();
+        let mut values = PerCpuValues::for_cpus(self.cpus);
         Ok(self.get_into(key, &mut values)?.then_some(values))
     }
 
     /// Reads the values at `key` into `values`, reusing its buffer; `false` if absent.
     pub fn get_into(&self, key: &K, values: &mut PerCpuValues<V>) -> Result<bool, Error> {
-        // SAFETY: `key` is a whole K; `values` holds one STRIDE-sized slot per possible CPU.
+        values.resize(self.cpus);
+        // SAFETY: `key` is a whole K (the map's key size); `values` now holds one STRIDE-sized
+        // slot for each of the `cpus` possible CPUs this handle was made for.
         unsafe { sys::lookup(self.map.fd(), bytes_of(key).as_ptr(), values.as_mut_ptr(), 0) }
             .map_err(|errno| self.map.error(Op::Lookup, errno))
     }
 
     /// Writes `values` (one per possible CPU) at `key`, as `update` allows.
     pub fn insert(&self, key: &K, values: &PerCpuValues<V>, update: Update) -> Result<(), Error> {
-        // SAFETY: as in `get_into`.
+        check_cpus(self.map, self.cpus, values)?;
+        // SAFETY: `key` is a whole K; `values` holds `cpus` slots (`check_cpus`).
         unsafe { sys::update(self.map.fd(), bytes_of(key).as_ptr(), values.as_ptr(), update.flags()) }
-            .map_err(|errno| self.map.error(Op::Update, errno))
+            .map_err(|errno| self.map.error(Op::Update(update), errno))
     }
 
     /// Deletes `key`; `false` if it was absent.
@@ -191,7 +231,7 @@ impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
 
     /// Takes the values at `key` out of the map; `None` if absent.
     pub fn get_and_remove(&self, key: &K) -> Result<Option<PerCpuValues<V>>, Error> {
-        let mut values = PerCpuValues::zeroed();
+        let mut values = PerCpuValues::for_cpus(self.cpus);
         // SAFETY: `key` is a whole K; `values` holds one slot per possible CPU.
         let found =
             unsafe { sys::lookup_and_delete(self.map.fd(), bytes_of(key).as_ptr(), values.as_mut_ptr(), 0) }
@@ -209,33 +249,22 @@ impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
         update: Update,
     ) -> Result<usize, Error> {
         super::hash::check_lengths(self.map, keys.len(), values.len())?;
-        let flat = flatten(values);
-        // SAFETY: `keys` is contiguous; `flat` holds one per-CPU buffer per key.
-        unsafe {
-            write_batch(
-                self.map,
-                Batch::Update,
-                keys.as_ptr() as *const u8,
-                flat.as_ptr() as *const u8,
-                keys.len(),
-                update.flags(),
-            )
-        }
+        let flat = self.flatten(values)?;
+        // SAFETY: the kernel copies `stride()` bytes per value, one slot per possible CPU.
+        unsafe { write_batch(self.map, Batch::Update, slice_bytes(keys), Some(&flat), self.stride(), update) }
     }
 
     /// Deletes every key of `keys` (`BPF_MAP_DELETE_BATCH`); returns how many. The kernel
     /// stops at the first key that is absent, as in
     /// [`HashMap::remove_batch`](crate::HashMap::remove_batch).
     pub fn remove_batch(&self, keys: &[K]) -> Result<usize, Error> {
-        // SAFETY: a slice of Pod keys is contiguous.
-        unsafe {
-            write_batch(self.map, Batch::Delete, keys.as_ptr() as *const u8, core::ptr::null(), keys.len(), 0)
-        }
+        // SAFETY: no values are passed.
+        unsafe { write_batch(self.map, Batch::Delete, slice_bytes(keys), None, 0, Update::Any) }
     }
 
-    /// Takes every entry out of the map, in batches.
+    /// Takes every entry out of the map, in batches (see [`HashMap::drain`](crate::HashMap::drain)).
     pub fn drain(&self) -> PerCpuDrain<'m, K, V> {
-        PerCpuDrain(Drain::new(self.map, PerCpuDecode(PhantomData)))
+        PerCpuDrain(Drain::new(self.map, self.stride(), PerCpuDecode::new(self.cpus)))
     }
 
     /// Deletes every entry.
@@ -251,16 +280,31 @@ impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
     /// The entries, read in batches.
     pub fn iter(&self) -> PerCpuIter<'m, K, V> {
         PerCpuIter {
-            source: EntrySource::new(self.map, PerCpuValues::<V>::STRIDE * cpus()),
+            source: EntrySource::new(self.map, self.stride()),
             map: self.map,
-            decode: PerCpuDecode(PhantomData),
+            decode: PerCpuDecode::new(self.cpus),
         }
+    }
+
+    /// The bytes the kernel copies per value: one slot per possible CPU.
+    fn stride(&self) -> usize {
+        PerCpuValues::<V>::STRIDE * self.cpus
+    }
+
+    /// Per-CPU buffers side by side, as batches take them, each checked to hold `cpus` slots.
+    fn flatten(&self, values: &[PerCpuValues<V>]) -> Result<Vec<u8>, Error> {
+        flatten(self.map, self.cpus, values)
     }
 }
 
-/// Per-CPU buffers side by side, as batches take them.
-fn flatten<V: Pod>(values: &[PerCpuValues<V>]) -> Vec<u64> {
-    values.iter().flat_map(|v| v.buf.0[..(v.cpus * PerCpuValues::<V>::STRIDE) / 8].iter().copied()).collect()
+/// Per-CPU buffers side by side, as batches take them, each checked to hold `cpus` slots.
+fn flatten<V: Pod>(map: &Map, cpus: usize, values: &[PerCpuValues<V>]) -> Result<Vec<u8>, Error> {
+    let mut flat = Vec::with_capacity(values.len() * cpus * PerCpuValues::<V>::STRIDE);
+    for v in values {
+        check_cpus(map, cpus, v)?;
+        flat.extend_from_slice(v.bytes());
+    }
+    Ok(flat)
 }
 
 /// The entries taken out of a per-CPU hash by [`PerCpuHashMap::drain`].
@@ -274,25 +318,37 @@ impl<K: Pod, V: Pod> Iterator for PerCpuDrain<'_, K, V> {
     }
 }
 
-fn cpus() -> usize {
-    HostLimits::current().possible_cpus as usize
-}
-
 /// A `percpu_array` map: one `V` per possible CPU at each `u32` index.
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, PerCpuValues};
+///
+/// #[bpf_map(type = "percpu_array", max_entries = 4)]
+/// struct Latency { key: u32, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// let latency = maps.get::<Latency>();
+/// latency.set(1, &PerCpuValues::from_fn(|cpu| cpu as u64)?)?;
+/// let per_cpu = latency.get(1)?.expect("index 1 exists");
+/// assert_eq!(per_cpu.get(0), Some(0));
+/// println!("sum over CPUs: {}", per_cpu.iter().sum::<u64>());
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct PerCpuArray<'m, V> {
     map: &'m Map,
+    cpus: usize,
     _types: Types<u32, V>,
 }
 
 impl<'m, V: Pod> PerCpuArray<'m, V> {
     /// The handle of `map`, which must be a `percpu_array` of `V`-sized values.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] naming what differs; [`Error::PossibleCpus`] if the number of
+    /// possible CPUs cannot be read.
     pub fn new(map: &'m Map) -> Result<PerCpuArray<'m, V>, Error> {
         check_shape::<u32, V>(map, &[Family::PerCpuArray], "PerCpuArray")?;
-        Ok(PerCpuArray::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> PerCpuArray<'m, V> {
-        PerCpuArray { map, _types: Types::default() }
+        Ok(PerCpuArray { map, cpus: crate::possible_cpus()?, _types: Types::default() })
     }
 
     /// The number of indexes: `max_entries`.
@@ -307,47 +363,44 @@ impl<'m, V: Pod> PerCpuArray<'m, V> {
 
     /// The values at `index`, or `None` past the end.
     pub fn get(&self, index: u32) -> Result<Option<PerCpuValues<V>>, Error> {
-        let mut values = PerCpuValues::zeroed();
+        let mut values = PerCpuValues::for_cpus(self.cpus);
         Ok(self.get_into(index, &mut values)?.then_some(values))
     }
 
     /// Reads the values at `index` into `values`, reusing its buffer; `false` past the end.
     pub fn get_into(&self, index: u32, values: &mut PerCpuValues<V>) -> Result<bool, Error> {
-        // SAFETY: the key is a u32; `values` holds one slot per possible CPU.
+        values.resize(self.cpus);
+        // SAFETY: the key is a u32 (the map's key size); `values` now holds one slot for each
+        // of the `cpus` possible CPUs this handle was made for.
         unsafe { sys::lookup(self.map.fd(), bytes_of(&index).as_ptr(), values.as_mut_ptr(), 0) }
             .map_err(|errno| self.map.error(Op::Lookup, errno))
     }
 
     /// Writes `values` at `index`.
     pub fn set(&self, index: u32, values: &PerCpuValues<V>) -> Result<(), Error> {
-        // SAFETY: as in `get_into`.
+        check_cpus(self.map, self.cpus, values)?;
+        // SAFETY: the key is a u32; `values` holds `cpus` slots (`check_cpus`).
         unsafe { sys::update(self.map.fd(), bytes_of(&index).as_ptr(), values.as_ptr(), 0) }
-            .map_err(|errno| self.map.error(Op::Update, errno))
+            .map_err(|errno| self.map.error(Op::Update(Update::Any), errno))
     }
 
     /// Writes `values[i]` at `indexes[i]` for every `i` (`BPF_MAP_UPDATE_BATCH`); returns how many.
     pub fn set_batch(&self, indexes: &[u32], values: &[PerCpuValues<V>]) -> Result<usize, Error> {
         super::hash::check_lengths(self.map, indexes.len(), values.len())?;
-        let flat = flatten(values);
-        // SAFETY: `indexes` is contiguous; `flat` holds one per-CPU buffer per index.
+        let flat = flatten(self.map, self.cpus, values)?;
+        let stride = PerCpuValues::<V>::STRIDE * self.cpus;
+        // SAFETY: the kernel copies `stride` bytes per value, one slot per possible CPU.
         unsafe {
-            write_batch(
-                self.map,
-                Batch::Update,
-                indexes.as_ptr() as *const u8,
-                flat.as_ptr() as *const u8,
-                indexes.len(),
-                0,
-            )
+            write_batch(self.map, Batch::Update, slice_bytes(indexes), Some(&flat), stride, Update::Any)
         }
     }
 
     /// Every `(index, values)`, read in batches.
     pub fn iter(&self) -> PerCpuIter<'m, u32, V> {
         PerCpuIter {
-            source: EntrySource::new(self.map, PerCpuValues::<V>::STRIDE * cpus()),
+            source: EntrySource::new(self.map, PerCpuValues::<V>::STRIDE * self.cpus),
             map: self.map,
-            decode: PerCpuDecode(PhantomData),
+            decode: PerCpuDecode::new(self.cpus),
         }
     }
 }
@@ -359,23 +412,30 @@ pub struct PerCpuIter<'m, K, V> {
     decode: PerCpuDecode<K, V>,
 }
 
-struct PerCpuDecode<K, V>(Types<K, V>);
+struct PerCpuDecode<K, V> {
+    cpus: usize,
+    _types: Types<K, V>,
+}
+
+impl<K, V> PerCpuDecode<K, V> {
+    fn new(cpus: usize) -> Self {
+        PerCpuDecode { cpus, _types: Types::default() }
+    }
+}
 
 impl<'m, K: Pod, V: Pod> Decode<'m> for PerCpuDecode<K, V> {
     type Item = (K, PerCpuValues<V>);
 
     fn decode(&mut self, key: &[u8], value: &[u8]) -> Self::Item {
-        // SAFETY: `key` holds a whole K; any bytes are a valid K.
-        let key = unsafe { core::ptr::read_unaligned(key.as_ptr() as *const K) };
-        (key, PerCpuValues::from_bytes(value))
+        let key = crate::pod::read_from(key).expect("the batch buffer holds whole keys");
+        (key, PerCpuValues::from_bytes(value, self.cpus))
     }
 
     fn lookup(&mut self, map: &'m Map, key: &[u8]) -> Option<Result<Self::Item, Error>> {
-        let mut values = PerCpuValues::zeroed();
+        let mut values = PerCpuValues::for_cpus(self.cpus);
         // SAFETY: `key` is a whole key; `values` holds one slot per possible CPU.
         match unsafe { sys::lookup(map.fd(), key.as_ptr(), values.as_mut_ptr(), 0) } {
-            // SAFETY: `key` holds a whole K; any bytes are a valid K.
-            Ok(true) => Some(Ok((unsafe { core::ptr::read_unaligned(key.as_ptr() as *const K) }, values))),
+            Ok(true) => Some(Ok((crate::pod::read_from(key).expect("a whole key"), values))),
             Ok(false) => None,
             Err(errno) => Some(Err(map.error(Op::Lookup, errno))),
         }

@@ -21,11 +21,7 @@ macro_rules! queue_like {
             #[doc = concat!("The handle of `map`, which must be a `", stringify!($family), "` map of `V`-sized values.")]
             pub fn new(map: &'m Map) -> Result<$name<'m, V>, Error> {
                 check_shape::<(), V>(map, &[Family::$family], stringify!($name))?;
-                Ok($name::new_unchecked(map))
-            }
-
-            pub(crate) fn new_unchecked(map: &'m Map) -> $name<'m, V> {
-                $name { map, _types: Types::default() }
+                Ok($name { map, _types: Types::default() })
             }
 
             /// Pushes `value`. With [`Update::Any`] a full map refuses it (`E2BIG`); with
@@ -34,7 +30,7 @@ macro_rules! queue_like {
             pub fn push(&self, value: &V, update: Update) -> Result<(), Error> {
                 // SAFETY: keyless maps take a null key; `value` is a whole V.
                 unsafe { sys::update(self.map.fd(), core::ptr::null(), bytes_of(value).as_ptr(), update.flags()) }
-                    .map_err(|errno| self.map.error(Op::Update, errno))
+                    .map_err(|errno| self.map.error(Op::Update(update), errno))
             }
 
             #[doc = concat!("Removes and returns the ", $order, " value; `None` when empty.")]

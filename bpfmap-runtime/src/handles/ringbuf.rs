@@ -10,10 +10,11 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
-use super::check_family;
-use super::mmap::Mmap;
-use crate::error::Op;
-use crate::rules::{Family, HostLimits};
+use super::check_shape;
+use crate::claims::Claim;
+use crate::error::{Op, RingProblem};
+use crate::mapped::Mmap;
+use crate::rules::{Family, HostLimits, MapFlags, MapType};
 use crate::{Errno, Error, Map};
 
 const BUSY: u32 = 1 << 31;
@@ -34,7 +35,7 @@ const HEADER: u64 = 8;
 /// loop {
 ///     events.wait(Some(Duration::from_secs(1)))?;
 ///     while let Some(record) = events.next() {
-///         println!("{} bytes", record.len());
+///         println!("{} bytes", record?.len());
 ///     }
 /// }
 /// # Ok::<(), bpfmap::Error>(())
@@ -46,16 +47,16 @@ pub struct RingBuf<'m> {
 impl<'m> RingBuf<'m> {
     /// The handle of `map`, which must be a `ringbuf`.
     pub fn new(map: &'m Map) -> Result<RingBuf<'m>, Error> {
-        check_family(map, &[Family::RingBuf], "RingBuf")?;
+        check_shape::<(), ()>(map, &[Family::RingBuf], "RingBuf")?;
         Ok(RingBuf { map })
     }
 
-    pub(crate) fn new_unchecked(map: &'m Map) -> RingBuf<'m> {
-        RingBuf { map }
-    }
-
-    /// Maps the ring and returns its consumer. One consumer per ring: two would race for the
-    /// same records.
+    /// Maps the ring and returns its consumer.
+    ///
+    /// # Errors
+    /// [`Error::InUse`] while another consumer of the same map lives in this process (two
+    /// would race for the same records); [`Error::Mismatch`] for an `rb_overwrite` ring, whose
+    /// records the kernel may overwrite while they are read.
     pub fn consumer(&self) -> Result<RingBufConsumer<'m>, Error> {
         RingBufConsumer::new(self.map)
     }
@@ -103,86 +104,157 @@ impl Poller {
 ///
 /// [`next`](RingBufConsumer::next) returns a record without a syscall; the record's space is
 /// given back to the kernel when the next record is asked for (or the consumer drops), so the
-/// slice stays valid while it is borrowed.
+/// slice stays valid, and unchanged, while it is borrowed. One consumer per ring in a process
+/// ([`RingBuf::consumer`] refuses a second while this one lives).
 pub struct RingBufConsumer<'m> {
     map: &'m Map,
-    consumer: Mmap,
-    producer: Mmap,
-    mask: u64,
+    ring: Ring,
     /// Our position: records before it were handed out.
     position: u64,
+    /// A corruption found when the consumer was made, reported by the first `next`.
+    pending: Option<&'static str>,
     poller: Poller,
+    _claim: Claim,
 }
 
-impl<'m> RingBufConsumer<'m> {
-    fn new(map: &'m Map) -> Result<RingBufConsumer<'m>, Error> {
+/// A ring's two mappings: the consumer page, and the producer page followed by the data
+/// pages mapped twice in a row (so that a record that wraps around the end reads as one).
+struct Ring {
+    consumer: Mmap,
+    producer: Mmap,
+    page: usize,
+    /// The data size in bytes: a power of two, a multiple of the page size.
+    size: u64,
+}
+
+impl Ring {
+    /// Maps `map`, whose size is read from the kernel, for `role`: the consumer page is
+    /// written by the consumer (a `ringbuf`'s user space, a `user_ringbuf`'s kernel), the data
+    /// by the producer.
+    fn new(map: &Map, ring_type: MapType, user_produces: bool) -> Result<Ring, Error> {
+        let info = map.info()?;
         let page = HostLimits::current().page_size as usize;
-        let size = map.def().max_entries as usize;
-        let consumer = Mmap::new(map, page, 0, true)?;
-        let producer = Mmap::new(map, page + 2 * size, page, false)?;
-        let poller = Poller::new(map, libc::EPOLLIN as u32)?;
-        let mut ring =
-            RingBufConsumer { map, consumer, producer, mask: size as u64 - 1, position: 0, poller };
-        ring.position = ring.consumer_pos().load(Ordering::Acquire);
-        Ok(ring)
+        let size = info.max_entries as u64;
+        let fits = (page as u64).checked_add(2 * size).is_some_and(|len| usize::try_from(len).is_ok());
+        if info.map_type != ring_type || !size.is_power_of_two() || !size.is_multiple_of(page as u64) || !fits
+        {
+            return Err(Error::Mismatch {
+                map: map.label(),
+                what: format!(
+                    "the kernel reports a {} of {size} bytes, which is not a {ring_type} this process can map",
+                    info.map_type
+                ),
+            });
+        }
+        let consumer = Mmap::new(map, page, 0, !user_produces, 0)?;
+        let producer = Mmap::new(map, page + 2 * size as usize, page, user_produces, 0)?;
+        Ok(Ring { consumer, producer, page, size })
     }
 
     fn consumer_pos(&self) -> &AtomicU64 {
-        // SAFETY: the first word of the consumer page, 8-aligned, shared with the kernel,
-        // which accesses it atomically (smp_load_acquire/smp_store_release).
-        unsafe { AtomicU64::from_ptr(self.consumer.ptr() as *mut u64) }
+        // SAFETY: the first word of the consumer page: 8-aligned, mapped as long as `self`,
+        // and accessed atomically by everyone (the kernel with smp_load_acquire and
+        // smp_store_release); a read-only mapping is only ever loaded from.
+        unsafe { AtomicU64::from_ptr(self.consumer.ptr().cast()) }
     }
 
     fn producer_pos(&self) -> &AtomicU64 {
         // SAFETY: the first word of the producer page, as above.
-        unsafe { AtomicU64::from_ptr(self.producer.ptr() as *mut u64) }
+        unsafe { AtomicU64::from_ptr(self.producer.ptr().cast()) }
     }
 
-    fn data(&self) -> *mut u8 {
-        // SAFETY: the data pages follow the producer page within the mapping.
-        unsafe { self.producer.ptr().add(HostLimits::current().page_size as usize) }
+    /// The address of the byte at ring position `position`; at least `size` bytes of the
+    /// double mapping follow it.
+    fn at(&self, position: u64) -> *mut u8 {
+        let offset = self.page + (position & (self.size - 1)) as usize;
+        // SAFETY: `offset < page + size`, within the `page + 2 * size` bytes mapped.
+        unsafe { self.producer.ptr().add(offset) }
+    }
+}
+
+impl<'m> RingBufConsumer<'m> {
+    fn new(map: &'m Map) -> Result<RingBufConsumer<'m>, Error> {
+        if map.def().flags.contains(MapFlags::RB_OVERWRITE) {
+            return Err(Error::Mismatch {
+                map: map.label(),
+                what:
+                    "an `rb_overwrite` ring has no consumer here: the kernel overwrites records the consumer \
+                       has not released, so no record could be lent safely"
+                        .to_string(),
+            });
+        }
+        let claim = Claim::take(map, "consumer")?;
+        let ring = Ring::new(map, MapType::RINGBUF, false)?;
+        let poller = Poller::new(map, libc::EPOLLIN as u32)?;
+        // The consumer page is writable by any process that maps the ring: check what it says
+        // before trusting it as the place of a record header.
+        let start = ring.consumer_pos().load(Ordering::Acquire);
+        let producer = ring.producer_pos().load(Ordering::Acquire);
+        let (position, pending) = match check_start(start, producer, ring.size) {
+            Ok(()) => (start, None),
+            Err(what) => (producer, Some(what)),
+        };
+        Ok(RingBufConsumer { map, ring, position, pending, poller, _claim: claim })
     }
 
     /// The next record, or `None` when every submitted record has been read.
+    ///
+    /// # Errors
+    /// [`Error::Ring`] with [`RingProblem::Corrupt`] when a record header contradicts the ring
+    /// (its length runs past what the kernel produced): the consumer then skips to the
+    /// producer position, and the records in between are lost.
     #[allow(clippy::should_implement_trait)] // The record borrows the consumer: not an Iterator.
-    pub fn next(&mut self) -> Option<&[u8]> {
+    pub fn next(&mut self) -> Option<Result<&[u8], Error>> {
+        if let Some(what) = self.pending.take() {
+            return Some(Err(self.corrupt(what)));
+        }
         loop {
             // Give the kernel back the space of the records handed out before.
-            self.consumer_pos().store(self.position, Ordering::Release);
-            let producer = self.producer_pos().load(Ordering::Acquire);
+            self.ring.consumer_pos().store(self.position, Ordering::Release);
+            let producer = self.ring.producer_pos().load(Ordering::Acquire);
             if self.position >= producer {
                 return None;
             }
-            // SAFETY: the header lies in the data area (masked offset); the kernel writes its
-            // length word with release semantics once the record is complete.
-            let header = unsafe { self.data().add((self.position & self.mask) as usize) };
-            // SAFETY: 8-aligned word inside the mapping, written atomically by the kernel.
-            let len = unsafe { AtomicU32::from_ptr(header as *mut u32) }.load(Ordering::Acquire);
+            let header = self.ring.at(self.position);
+            // SAFETY: `position` is 8-aligned (it started so, checked, and moves in multiples of
+            // 8), so the header is an aligned word inside the data mapping, which the kernel
+            // writes atomically (the busy bit is cleared with a release store).
+            let len = unsafe { AtomicU32::from_ptr(header.cast()) }.load(Ordering::Acquire);
             if len & BUSY != 0 {
                 return None;
             }
-            let size = (len & !(BUSY | DISCARD)) as u64;
-            self.position += (size + HEADER).next_multiple_of(8);
+            let size = u64::from(len & !(BUSY | DISCARD));
+            let total = (size + HEADER).next_multiple_of(8);
+            if total > producer - self.position {
+                let err = self.corrupt("a record's length runs past the producer position");
+                self.position = producer;
+                return Some(Err(err));
+            }
+            self.position += total;
             if len & DISCARD == 0 {
-                // SAFETY: the record's bytes follow its header and are complete (busy bit
-                // clear, read with acquire); the double mapping keeps a wrapped record
-                // contiguous; the kernel does not reuse them until the consumer position passes
-                // them, which happens only on the next call, after this borrow ends.
-                return Some(unsafe {
+                // SAFETY: the record's `size` bytes follow its header within the double mapping
+                // (`size + 8 <= producer - position <= ring size`, checked above, and the data
+                // is mapped twice); they are complete (busy bit clear, read with acquire) and
+                // not written again until the consumer position passes them, which only this
+                // consumer (claimed) does, on the next call, after this borrow ends.
+                return Some(Ok(unsafe {
                     core::slice::from_raw_parts(header.add(HEADER as usize), size as usize)
-                });
+                }));
             }
         }
     }
 
     /// Calls `f` on every record available now; returns how many.
-    pub fn consume(&mut self, mut f: impl FnMut(&[u8])) -> usize {
+    ///
+    /// # Errors
+    /// As [`next`](Self::next); the records before the error were passed to `f`.
+    pub fn consume(&mut self, mut f: impl FnMut(&[u8])) -> Result<usize, Error> {
         let mut n = 0;
         while let Some(record) = self.next() {
-            f(record);
+            f(record?);
             n += 1;
         }
-        n
+        Ok(n)
     }
 
     /// Waits (epoll) until records are available or `timeout` passes (`None`: forever);
@@ -191,8 +263,8 @@ impl<'m> RingBufConsumer<'m> {
         // The kernel reports the ring readable while its consumer position trails the producer:
         // give back the records read so far first, or the last one read would wake us at once.
         // No record is borrowed now (they borrow `self` mutably), so their space is free to go.
-        self.consumer_pos().store(self.position, Ordering::Release);
-        if self.producer_pos().load(Ordering::Acquire) > self.position {
+        self.ring.consumer_pos().store(self.position, Ordering::Release);
+        if self.pending.is_some() || self.ring.producer_pos().load(Ordering::Acquire) > self.position {
             return Ok(true);
         }
         self.poller.wait(self.map, timeout)
@@ -200,13 +272,30 @@ impl<'m> RingBufConsumer<'m> {
 
     /// The bytes submitted but not read yet.
     pub fn pending(&self) -> u64 {
-        self.producer_pos().load(Ordering::Acquire).saturating_sub(self.position)
+        self.ring.producer_pos().load(Ordering::Acquire).saturating_sub(self.position)
+    }
+
+    fn corrupt(&self, what: &'static str) -> Error {
+        Error::Ring { map: self.map.label(), problem: RingProblem::Corrupt { position: self.position, what } }
+    }
+}
+
+/// Whether a consumer position read from the (writable) consumer page can be where the next
+/// record starts: 8-aligned, not past the producer, and at most a ring behind it.
+fn check_start(consumer: u64, producer: u64, size: u64) -> Result<(), &'static str> {
+    if !consumer.is_multiple_of(8) {
+        return Err("the consumer position is not 8-byte aligned");
+    }
+    match producer.checked_sub(consumer) {
+        None => Err("the consumer position is past the producer position"),
+        Some(behind) if behind > size => Err("the consumer position is more than a ring behind the producer"),
+        Some(_) => Ok(()),
     }
 }
 
 impl Drop for RingBufConsumer<'_> {
     fn drop(&mut self) {
-        self.consumer_pos().store(self.position, Ordering::Release);
+        self.ring.consumer_pos().store(self.position, Ordering::Release);
     }
 }
 
@@ -219,79 +308,76 @@ pub struct UserRingBuf<'m> {
 impl<'m> UserRingBuf<'m> {
     /// The handle of `map`, which must be a `user_ringbuf`.
     pub fn new(map: &'m Map) -> Result<UserRingBuf<'m>, Error> {
-        check_family(map, &[Family::UserRingBuf], "UserRingBuf")?;
+        check_shape::<(), ()>(map, &[Family::UserRingBuf], "UserRingBuf")?;
         Ok(UserRingBuf { map })
     }
 
-    pub(crate) fn new_unchecked(map: &'m Map) -> UserRingBuf<'m> {
-        UserRingBuf { map }
-    }
-
-    /// Maps the ring and returns its producer. One producer per ring: the kernel expects a
-    /// single writer.
+    /// Maps the ring and returns its producer.
+    ///
+    /// # Errors
+    /// [`Error::InUse`] while another producer of the same map lives in this process (two
+    /// would write the same bytes).
     pub fn producer(&self) -> Result<UserRingBufProducer<'m>, Error> {
         UserRingBufProducer::new(self.map)
     }
 }
 
-/// Writes records into a [`UserRingBuf`].
+/// Writes records into a [`UserRingBuf`]. One producer per ring in a process
+/// ([`UserRingBuf::producer`] refuses a second while this one lives).
 pub struct UserRingBufProducer<'m> {
     map: &'m Map,
-    consumer: Mmap,
-    producer: Mmap,
-    mask: u64,
+    ring: Ring,
     poller: Poller,
+    _claim: Claim,
 }
 
 impl<'m> UserRingBufProducer<'m> {
     fn new(map: &'m Map) -> Result<UserRingBufProducer<'m>, Error> {
-        let page = HostLimits::current().page_size as usize;
-        let size = map.def().max_entries as usize;
-        let consumer = Mmap::new(map, page, 0, false)?;
-        let producer = Mmap::new(map, page + 2 * size, page, true)?;
+        let claim = Claim::take(map, "producer")?;
+        let ring = Ring::new(map, MapType::USER_RINGBUF, true)?;
         let poller = Poller::new(map, libc::EPOLLOUT as u32)?;
-        Ok(UserRingBufProducer { map, consumer, producer, mask: size as u64 - 1, poller })
-    }
-
-    fn consumer_pos(&self) -> &AtomicU64 {
-        // SAFETY: the first word of the consumer page, 8-aligned, written atomically by the kernel.
-        unsafe { AtomicU64::from_ptr(self.consumer.ptr() as *mut u64) }
-    }
-
-    fn producer_pos(&self) -> &AtomicU64 {
-        // SAFETY: the first word of the producer page; we are its only writer.
-        unsafe { AtomicU64::from_ptr(self.producer.ptr() as *mut u64) }
+        Ok(UserRingBufProducer { map, ring, poller, _claim: claim })
     }
 
     /// Writes one record of `bytes`.
     ///
     /// # Errors
-    /// `ENOSPC` when the ring has no room now (wait with [`wait`](Self::wait) and retry),
-    /// `E2BIG` when the record could never fit.
+    /// [`Error::Ring`] with [`RingProblem::Full`] when the ring has no room now (wait with
+    /// [`wait`](Self::wait) and retry), [`RingProblem::TooLarge`] when the record could never
+    /// fit, [`RingProblem::Corrupt`] when the producer page (writable by any process that maps
+    /// the ring) holds a position the ring's protocol rules out.
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let size = bytes.len() as u64;
-        let total = (size + HEADER).next_multiple_of(8);
-        if size as u32 as u64 != size || size as u32 & (BUSY | DISCARD) != 0 || total > self.mask + 1 {
-            return Err(self.map.error(Op::Update, Errno::E2BIG));
+        let size = self.ring.size;
+        let max = size - HEADER;
+        let len = u32::try_from(bytes.len()).ok().filter(|len| len & (BUSY | DISCARD) == 0);
+        let total = (bytes.len() as u64 + HEADER).next_multiple_of(8);
+        let Some(len) = len.filter(|_| total <= size) else {
+            return Err(self.ring_error(RingProblem::TooLarge { len: bytes.len(), max }));
+        };
+        let consumer = self.ring.consumer_pos().load(Ordering::Acquire);
+        let producer = self.ring.producer_pos().load(Ordering::Acquire);
+        if let Err(what) = check_start(consumer, producer, size) {
+            return Err(self.ring_error(RingProblem::Corrupt { position: producer, what }));
         }
-        let consumer = self.consumer_pos().load(Ordering::Acquire);
-        let producer = self.producer_pos().load(Ordering::Acquire);
-        if self.mask + 1 - (producer - consumer) < total {
-            return Err(self.map.error(Op::Update, Errno::ENOSPC));
+        let available = size - (producer - consumer);
+        if available < total {
+            return Err(self.ring_error(RingProblem::Full { needed: total, available }));
         }
-        let page = HostLimits::current().page_size as usize;
-        // SAFETY: the header and the record lie in the data area, which follows the producer
-        // page and is mapped twice, so `total` bytes from any masked offset are in the mapping.
+        let header = self.ring.at(producer);
+        // SAFETY: `producer` is 8-aligned (`check_start`), so the header is an aligned word in
+        // the data mapping, and the `total <= size` bytes from it lie within the double mapping
+        // (writable: the producer maps it so). The space from `producer` to `consumer + size`
+        // is free (`available >= total`): the kernel reads no record there until the producer
+        // position passes it, and only this producer (claimed) moves that position.
         unsafe {
-            let header = self.producer.ptr().add(page + (producer & self.mask) as usize);
-            let len = AtomicU32::from_ptr(header as *mut u32);
+            let len_word = AtomicU32::from_ptr(header.cast());
             // Reserve: the kernel skips a busy record until it is committed.
-            len.store(size as u32 | BUSY, Ordering::Relaxed);
-            (header.add(4) as *mut u32).write_volatile(0);
-            self.producer_pos().store(producer + total, Ordering::Release);
+            len_word.store(len | BUSY, Ordering::Relaxed);
+            AtomicU32::from_ptr(header.add(4).cast()).store(0, Ordering::Relaxed);
+            self.ring.producer_pos().store(producer + total, Ordering::Release);
             core::ptr::copy_nonoverlapping(bytes.as_ptr(), header.add(HEADER as usize), bytes.len());
             // Commit.
-            len.swap(size as u32, Ordering::AcqRel);
+            len_word.swap(len, Ordering::AcqRel);
         }
         Ok(())
     }
@@ -304,8 +390,13 @@ impl<'m> UserRingBufProducer<'m> {
 
     /// The bytes free for records now.
     pub fn available(&self) -> u64 {
-        let used = self.producer_pos().load(Ordering::Acquire) - self.consumer_pos().load(Ordering::Acquire);
-        self.mask + 1 - used
+        let producer = self.ring.producer_pos().load(Ordering::Acquire);
+        let consumer = self.ring.consumer_pos().load(Ordering::Acquire);
+        self.ring.size.saturating_sub(producer.saturating_sub(consumer))
+    }
+
+    fn ring_error(&self, problem: RingProblem) -> Error {
+        Error::Ring { map: self.map.label(), problem }
     }
 }
 

@@ -16,12 +16,8 @@ pub struct StackTraceMap<'m> {
 impl<'m> StackTraceMap<'m> {
     /// The handle of `map`, checking its type.
     pub fn new(map: &'m Map) -> Result<StackTraceMap<'m>, Error> {
-        super::check_family(map, &[Family::StackTrace], "StackTraceMap")?;
-        Ok(StackTraceMap::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> StackTraceMap<'m> {
-        StackTraceMap { map }
+        super::check_key::<u32>(map, &[Family::StackTrace], "StackTraceMap", super::Size::Any)?;
+        Ok(StackTraceMap { map })
     }
 
     /// The instruction pointers of stack `id`, innermost first, without the unused trailing

@@ -20,11 +20,7 @@ impl<'m, K: Pod, V: Pod> CgroupStorage<'m, K, V> {
     /// The handle of `map`, checking its type and sizes.
     pub fn new(map: &'m Map) -> Result<CgroupStorage<'m, K, V>, Error> {
         super::check_shape::<K, V>(map, &[Family::CgroupStorage], "CgroupStorage")?;
-        Ok(CgroupStorage::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> CgroupStorage<'m, K, V> {
-        CgroupStorage { map, _types: Types::default() }
+        Ok(CgroupStorage { map, _types: Types::default() })
     }
 
     /// The value of the cgroup `key`, or `None`.
@@ -36,7 +32,7 @@ impl<'m, K: Pod, V: Pod> CgroupStorage<'m, K, V> {
     /// Writes the value of the cgroup `key` (which must exist: storage is created by attaching).
     pub fn set(&self, key: &K, value: &V) -> Result<(), Error> {
         // SAFETY: as in `get`.
-        unsafe { elem::insert(self.map, key, value, Update::Any.flags()) }
+        unsafe { elem::insert(self.map, key, value, Update::Any) }
     }
 
     /// The cgroups that have storage.
@@ -48,24 +44,26 @@ impl<'m, K: Pod, V: Pod> CgroupStorage<'m, K, V> {
 /// A `percpu_cgroup_storage` map: one `V` per possible CPU for each cgroup.
 pub struct PerCpuCgroupStorage<'m, K, V> {
     map: &'m Map,
+    cpus: usize,
     _types: Types<K, V>,
 }
 
 impl<'m, K: Pod, V: Pod> PerCpuCgroupStorage<'m, K, V> {
     /// The handle of `map`, checking its type and sizes.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] naming what differs; [`Error::PossibleCpus`] if the number of
+    /// possible CPUs cannot be read.
     pub fn new(map: &'m Map) -> Result<PerCpuCgroupStorage<'m, K, V>, Error> {
         super::check_shape::<K, V>(map, &[Family::PerCpuCgroupStorage], "PerCpuCgroupStorage")?;
-        Ok(PerCpuCgroupStorage::new_unchecked(map))
-    }
-
-    pub(crate) fn new_unchecked(map: &'m Map) -> PerCpuCgroupStorage<'m, K, V> {
-        PerCpuCgroupStorage { map, _types: Types::default() }
+        Ok(PerCpuCgroupStorage { map, cpus: crate::possible_cpus()?, _types: Types::default() })
     }
 
     /// The values of the cgroup `key`, or `None`.
     pub fn get(&self, key: &K) -> Result<Option<PerCpuValues<V>>, Error> {
-        let mut values = PerCpuValues::zeroed();
-        // SAFETY: `key` is a whole K; `values` holds one slot per possible CPU.
+        let mut values = PerCpuValues::for_cpus(self.cpus);
+        // SAFETY: `key` is a whole K; `values` holds one slot for each of the `cpus` possible
+        // CPUs this handle was made for.
         let found = unsafe { sys::lookup(self.map.fd(), bytes_of(key).as_ptr(), values.as_mut_ptr(), 0) }
             .map_err(|errno| self.map.error(Op::Lookup, errno))?;
         Ok(found.then_some(values))
@@ -73,9 +71,10 @@ impl<'m, K: Pod, V: Pod> PerCpuCgroupStorage<'m, K, V> {
 
     /// Writes the values of the cgroup `key`.
     pub fn set(&self, key: &K, values: &PerCpuValues<V>) -> Result<(), Error> {
-        // SAFETY: as in `get`.
+        super::percpu::check_cpus(self.map, self.cpus, values)?;
+        // SAFETY: `key` is a whole K; `values` holds `cpus` slots (`check_cpus`).
         unsafe { sys::update(self.map.fd(), bytes_of(key).as_ptr(), values.as_ptr(), Update::Any.flags()) }
-            .map_err(|errno| self.map.error(Op::Update, errno))
+            .map_err(|errno| self.map.error(Op::Update(Update::Any), errno))
     }
 
     /// The cgroups that have storage.

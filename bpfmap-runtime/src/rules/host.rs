@@ -17,8 +17,11 @@ pub struct HostLimits {
     pub page_size: u32,
     /// `CONFIG_NR_CPUS`, the most CPUs the kernel supports: a `cpumap`'s `max_entries` limit.
     pub nr_cpus: u32,
-    /// The number of possible CPUs: per-CPU values come in this many slots, and LRU maps with
-    /// `no_common_lru` round `max_entries` up to a multiple of it.
+    /// The number of possible CPUs, for the rules that involve it: LRU maps with
+    /// `no_common_lru` round `max_entries` up to a multiple of it, and a `perf_event_array`
+    /// declared without `max_entries` gets one entry per possible CPU. 1 where the CPU list
+    /// cannot be read, which those rules survive; buffers are never sized by this field but
+    /// by [`possible_cpus`](crate::possible_cpus), which fails instead of assuming.
     pub possible_cpus: u32,
     /// `kernel.perf_event_max_stack`: the most frames a `stack_trace` value may hold.
     pub perf_event_max_stack: u32,
@@ -57,9 +60,8 @@ impl HostLimits {
         let nr_cpus = read("/sys/devices/system/cpu/kernel_max")
             .and_then(|s| s.trim().parse::<u32>().ok())
             .map_or(assumed.nr_cpus, |max| max + 1);
-        let possible_cpus = read("/sys/devices/system/cpu/possible")
-            .and_then(|s| cpu_list_len(&s))
-            .unwrap_or(assumed.possible_cpus);
+        let possible_cpus = crate::possible_cpus()
+            .map_or(assumed.possible_cpus, |cpus| u32::try_from(cpus).unwrap_or(u32::MAX));
         let perf_event_max_stack = read("/proc/sys/kernel/perf_event_max_stack")
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(assumed.perf_event_max_stack);

@@ -7,7 +7,7 @@
 
 mod error;
 mod flags;
-mod host;
+pub(crate) mod host;
 mod map_type;
 mod name;
 mod table;
@@ -203,6 +203,23 @@ impl MapDef {
     /// with [`HostLimits::current`] before every `BPF_MAP_CREATE`.
     pub const fn validate_on(&self, host: &HostLimits) -> Result<(), RuleError> {
         validate::validate(self, host)
+    }
+
+    /// The capability the kernel asks of the process that creates this map: the type's class,
+    /// raised by the flags that need more (`zero_seed` on a hash table needs `CAP_SYS_ADMIN`).
+    ///
+    /// ```
+    /// use bpfmap::{MapDef, MapFlags, MapType, Privilege};
+    /// let hash = MapDef::new(MapType::HASH, 4, 8, 16);
+    /// assert_eq!(hash.privilege(), Privilege::Unprivileged);
+    /// assert_eq!(hash.with_flags(MapFlags::ZERO_SEED).privilege(), Privilege::SysAdmin);
+    /// ```
+    pub const fn privilege(&self) -> Privilege {
+        let Some(rules) = self.map_type.rules() else { return Privilege::Bpf };
+        if self.flags.contains(MapFlags::ZERO_SEED) && validate::is_hash_table(self.map_type) {
+            return Privilege::SysAdmin;
+        }
+        rules.privilege
     }
 
     /// The definition as the kernel must receive it on `host`: `max_entries` 0 of a

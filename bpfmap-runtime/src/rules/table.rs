@@ -230,9 +230,11 @@ pub enum Creation {
     },
 }
 
-/// The capability the kernel wants to create the type (with `unprivileged_bpf_disabled` = 0;
-/// otherwise every type needs `CAP_BPF`).
+/// The capability the kernel wants to create a map (with `unprivileged_bpf_disabled` = 0;
+/// otherwise every type needs `CAP_BPF`). A type's own class is [`TypeRules::privilege`];
+/// [`MapDef::privilege`](crate::MapDef::privilege) adds what its flags ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Privilege {
     /// Any user, when the sysctl allows unprivileged BPF.
     Unprivileged,
@@ -240,6 +242,9 @@ pub enum Privilege {
     Bpf,
     /// `CAP_NET_ADMIN` (or `CAP_SYS_ADMIN`); `CAP_BPF` alone is refused.
     NetAdmin,
+    /// `CAP_SYS_ADMIN` itself: `zero_seed` on hash tables (`htab_map_alloc_check`), which
+    /// the kernel keeps from everyone else as a denial-of-service guard.
+    SysAdmin,
 }
 
 /// Everything the rule book says about one map type.

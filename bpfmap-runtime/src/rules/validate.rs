@@ -240,7 +240,7 @@ pub const fn check_value(
 }
 
 /// The types that share the hash table's element limit.
-const fn is_hash_table(map_type: MapType) -> bool {
+pub(super) const fn is_hash_table(map_type: MapType) -> bool {
     matches!(map_type, MapType::HASH | MapType::PERCPU_HASH | MapType::LRU_HASH | MapType::LRU_PERCPU_HASH)
         || map_type.raw() == MapType::HASH_OF_MAPS.raw()
 }
@@ -506,4 +506,35 @@ pub(super) const fn validate(def: &MapDef, host: &HostLimits) -> Check {
     }
     // map_create copies the name after map_alloc.
     check_name(&def.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(possible_cpus: u32) -> HostLimits {
+        HostLimits { possible_cpus, ..HostLimits::ASSUMED }
+    }
+
+    fn lru(max_entries: u32, flags: MapFlags) -> MapDef {
+        MapDef::new(MapType::LRU_HASH, 4, 8, max_entries).with_flags(flags)
+    }
+
+    /// `no_common_lru` rounds `max_entries` up to a multiple of the possible CPUs before the
+    /// bucket limit (2^27) applies: with 3 CPUs, 2^27 - 1 becomes 2^27 + 1 and is refused,
+    /// while 2^27 - 2 (a multiple of 3) stays and passes. Without the flag, or with one CPU,
+    /// nothing is rounded.
+    #[test]
+    fn no_common_lru_rounds_up_before_the_bucket_limit() {
+        let limit = 1u32 << 27;
+        let refused = lru(limit - 1, MapFlags::NO_COMMON_LRU).validate_on(&host(3));
+        assert!(matches!(refused, Err(RuleError::MaxEntries { errno: Errno::E2BIG, .. })), "{refused:?}");
+        assert_eq!(lru(limit - 2, MapFlags::NO_COMMON_LRU).validate_on(&host(3)), Ok(()));
+        assert_eq!(lru(limit - 1, MapFlags::EMPTY).validate_on(&host(3)), Ok(()));
+        assert_eq!(lru(limit - 1, MapFlags::NO_COMMON_LRU).validate_on(&host(1)), Ok(()));
+        assert_eq!(lru(limit, MapFlags::NO_COMMON_LRU).validate_on(&host(2)), Ok(()));
+        // Rounding up past u32::MAX rounds down instead, as the kernel does: still refused.
+        let huge = lru(u32::MAX, MapFlags::NO_COMMON_LRU).validate_on(&host(2));
+        assert!(matches!(huge, Err(RuleError::MaxEntries { errno: Errno::E2BIG, .. })), "{huge:?}");
+    }
 }

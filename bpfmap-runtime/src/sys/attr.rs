@@ -138,3 +138,26 @@ const _: () = {
     assert!(offset_of!(MapInfo, map_extra) == 80);
     assert!(size_of::<MapInfo>() == 88);
 };
+
+/// `BPF_PROG_LOAD`, up to `prog_flags`.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct ProgLoad {
+    pub prog_type: u32,
+    pub insn_cnt: u32,
+    pub insns: u64,
+    pub license: u64,
+    pub log_level: u32,
+    pub log_size: u32,
+    pub log_buf: u64,
+    pub kern_version: u32,
+    pub prog_flags: u32,
+}
+
+const _: () = {
+    assert!(offset_of!(ProgLoad, insns) == 8);
+    assert!(offset_of!(ProgLoad, license) == 16);
+    assert!(offset_of!(ProgLoad, log_buf) == 32);
+    assert!(offset_of!(ProgLoad, prog_flags) == 44);
+    assert!(size_of::<ProgLoad>() == 48);
+};

@@ -15,6 +15,7 @@ pub(crate) enum Cmd {
     MapUpdateElem = 2,
     MapDeleteElem = 3,
     MapGetNextKey = 4,
+    ProgLoad = 5,
     ObjPin = 6,
     ObjGet = 7,
     MapGetFdById = 14,
@@ -27,14 +28,16 @@ pub(crate) enum Cmd {
     MapDeleteBatch = 27,
 }
 
-/// `bpf(cmd, attr, sizeof *attr)`, retried on `EINTR`.
+/// `bpf(cmd, attr, sizeof *attr)`, retried on `EINTR` with the attr as the caller filled it
+/// (commands write results into their attr: a batch's `count`, an info's length; a retry must
+/// not start from those).
 ///
 /// # Safety
 /// Every pointer the kernel reads from `attr` for `cmd` must be valid for the sizes the
 /// kernel uses (the map's key and value sizes, the path's NUL, the info length), and every
 /// pointer it writes through must be valid for writes of those sizes.
-pub(crate) unsafe fn bpf<A>(cmd: Cmd, attr: &mut A) -> Result<i64, Errno> {
-    loop {
+pub(crate) unsafe fn bpf<A: Copy>(cmd: Cmd, attr: &mut A) -> Result<i64, Errno> {
+    retry_interrupted(attr, |attr| {
         // SAFETY: `attr` is a live `#[repr(C)]` attr prefix of the size passed; the pointers
         // it holds are the caller's responsibility (see above).
         let ret = unsafe {
@@ -45,12 +48,20 @@ pub(crate) unsafe fn bpf<A>(cmd: Cmd, attr: &mut A) -> Result<i64, Errno> {
                 size_of::<A>() as libc::c_long,
             )
         };
-        if ret >= 0 {
-            return Ok(ret);
-        }
-        match Errno::last() {
-            Errno::EINTR => continue,
-            errno => return Err(errno),
+        if ret >= 0 { Ok(ret) } else { Err(Errno::last()) }
+    })
+}
+
+/// Runs `call` until it is not interrupted, giving each try `attr` as it was first filled.
+fn retry_interrupted<A: Copy>(
+    attr: &mut A,
+    mut call: impl FnMut(&mut A) -> Result<i64, Errno>,
+) -> Result<i64, Errno> {
+    let original = *attr;
+    loop {
+        match call(attr) {
+            Err(Errno::EINTR) => *attr = original,
+            done => return done,
         }
     }
 }
@@ -208,7 +219,8 @@ pub(crate) enum Batch {
 }
 
 /// One batch call; returns how many elements were processed and whether the map has no more
-/// (`ENOENT`, which still delivers the elements counted).
+/// (`ENOENT`, which still delivers the elements counted). On failure, the errno and how many
+/// elements the kernel processed before it (the count it writes back in every case).
 ///
 /// # Safety
 /// `in_batch` is null or readable, and `out_batch` writable, for the map's batch token (at
@@ -225,7 +237,7 @@ pub(crate) unsafe fn batch(
     values: *mut u8,
     count: u32,
     elem_flags: u64,
-) -> Result<(u32, bool), Errno> {
+) -> Result<(u32, bool), (Errno, u32)> {
     let mut attr = attr::MapBatch {
         in_batch: ptr(in_batch),
         out_batch: ptr(out_batch),
@@ -246,7 +258,7 @@ pub(crate) unsafe fn batch(
     match unsafe { bpf(cmd, &mut attr) } {
         Ok(_) => Ok((attr.count, false)),
         Err(Errno::ENOENT) => Ok((attr.count, true)),
-        Err(e) => Err(e),
+        Err(e) => Err((e, attr.count)),
     }
 }
 
@@ -269,4 +281,52 @@ pub(crate) fn map_fd_by_id(id: u32) -> Result<OwnedFd, Errno> {
     let mut attr = attr::GetId { id, ..Default::default() };
     // SAFETY: GET_FD_BY_ID reads no pointers and returns a new fd.
     unsafe { bpf(Cmd::MapGetFdById, &mut attr).and_then(|ret| owned_fd(ret)) }
+}
+
+/// `BPF_PROG_LOAD` of a socket filter made of `insns` (GPL), for probes; the verifier's log is
+/// not asked for.
+pub(crate) fn prog_load_socket_filter(insns: &[u64]) -> Result<OwnedFd, Errno> {
+    const SOCKET_FILTER: u32 = 1;
+    let license = c"GPL";
+    let mut attr = attr::ProgLoad {
+        prog_type: SOCKET_FILTER,
+        insn_cnt: u32::try_from(insns.len()).map_err(|_| Errno::E2BIG)?,
+        insns: ptr(insns.as_ptr()),
+        license: ptr(license.as_ptr()),
+        ..Default::default()
+    };
+    // SAFETY: the kernel reads `insn_cnt` 8-byte instructions from `insns` and a NUL-terminated
+    // string from `license`, both alive for the call; PROG_LOAD returns a new fd.
+    unsafe { bpf(Cmd::ProgLoad, &mut attr).and_then(|ret| owned_fd(ret)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interrupted_command_is_retried_with_the_attr_as_filled() {
+        let mut attr = attr::MapBatch { count: 64, ..Default::default() };
+        let mut tries = Vec::new();
+        let result = retry_interrupted(&mut attr, |attr| {
+            tries.push(attr.count);
+            if tries.len() == 1 {
+                // The kernel wrote back a partial count before it was interrupted.
+                attr.count = 3;
+                return Err(Errno::EINTR);
+            }
+            Ok(0)
+        });
+        assert_eq!(result, Ok(0));
+        assert_eq!(tries, [64, 64], "the retry asked for the whole batch again");
+        let mut calls = 0;
+        assert_eq!(
+            retry_interrupted(&mut attr, |_| {
+                calls += 1;
+                Err(Errno::EPERM)
+            }),
+            Err(Errno::EPERM)
+        );
+        assert_eq!(calls, 1, "other errors are not retried");
+    }
 }
