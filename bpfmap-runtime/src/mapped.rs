@@ -141,10 +141,12 @@ impl Drop for Mmap {
 ///
 /// # Safety
 /// `src` is valid for reads of `size_of::<T>()` bytes for the duration of the call, in memory
-/// that is only ever accessed atomically (or outside this process), and is 8-byte aligned.
-/// Read-only memory is allowed: plain atomic loads of at most 8 bytes do not write.
+/// that is only ever accessed atomically (or outside this process), and is 8-byte aligned. It
+/// is `*mut` because atomics are made from pointers that may write (the mapping's own
+/// pointer); a mapping without `PROT_WRITE` is allowed, since only plain atomic loads of at
+/// most 8 bytes are made, which std permits on read-only memory.
 #[inline(always)]
-pub(crate) unsafe fn load<T: Pod>(src: *const u8) -> T {
+pub(crate) unsafe fn load<T: Pod>(src: *mut u8) -> T {
     let mut out = core::mem::MaybeUninit::<T>::uninit();
     let dst = out.as_mut_ptr().cast::<u8>();
     let len = size_of::<T>();
@@ -154,22 +156,22 @@ pub(crate) unsafe fn load<T: Pod>(src: *const u8) -> T {
     // `dst + i` is in `out`, written unaligned.
     unsafe {
         while len - i >= 8 {
-            let v = AtomicU64::from_ptr(src.add(i).cast_mut().cast()).load(Relaxed);
+            let v = AtomicU64::from_ptr(src.add(i).cast()).load(Relaxed);
             dst.add(i).cast::<u64>().write_unaligned(v);
             i += 8;
         }
         if len - i >= 4 {
-            let v = AtomicU32::from_ptr(src.add(i).cast_mut().cast()).load(Relaxed);
+            let v = AtomicU32::from_ptr(src.add(i).cast()).load(Relaxed);
             dst.add(i).cast::<u32>().write_unaligned(v);
             i += 4;
         }
         if len - i >= 2 {
-            let v = AtomicU16::from_ptr(src.add(i).cast_mut().cast()).load(Relaxed);
+            let v = AtomicU16::from_ptr(src.add(i).cast()).load(Relaxed);
             dst.add(i).cast::<u16>().write_unaligned(v);
             i += 2;
         }
         if len - i >= 1 {
-            let v = AtomicU8::from_ptr(src.add(i).cast_mut()).load(Relaxed);
+            let v = AtomicU8::from_ptr(src.add(i)).load(Relaxed);
             dst.add(i).write(v);
         }
         // Every byte of `out` was written above; `T: Pod` accepts any bytes.
@@ -215,11 +217,12 @@ pub(crate) unsafe fn store<T: Pod>(dst: *mut u8, value: &T) {
 ///
 /// # Safety
 /// `src` is valid for reads of `len` bytes, in memory only ever accessed atomically (or outside
-/// this process); `dst` is valid for writes of `len` bytes and does not overlap it.
-pub(crate) unsafe fn load_bytes(dst: *mut u8, src: *const u8, len: usize) {
+/// this process), and derived from a pointer that may write (as in [`load`]); `dst` is valid
+/// for writes of `len` bytes and does not overlap it.
+pub(crate) unsafe fn load_bytes(dst: *mut u8, src: *mut u8, len: usize) {
     for i in 0..len {
         // SAFETY: in bounds of both per the contract; a byte is always aligned.
-        unsafe { dst.add(i).write(AtomicU8::from_ptr(src.add(i).cast_mut()).load(Relaxed)) };
+        unsafe { dst.add(i).write(AtomicU8::from_ptr(src.add(i)).load(Relaxed)) };
     }
 }
 
@@ -278,7 +281,7 @@ mod tests {
         unsafe {
             store_bytes(shared.as_mut_ptr().add(3), (&value as *const u64).cast(), 8);
             let mut out = 0u64;
-            load_bytes((&mut out as *mut u64).cast(), shared.as_ptr().add(3), 8);
+            load_bytes((&mut out as *mut u64).cast(), shared.as_mut_ptr().add(3), 8);
             assert_eq!(out, value);
         }
         assert_eq!(shared[3], value.to_ne_bytes()[0]);
@@ -286,18 +289,29 @@ mod tests {
 
     #[test]
     fn copies_from_two_threads_do_not_race() {
+        /// The buffer's address, handed to the writer thread.
+        struct Shared(*mut u8);
+        // SAFETY: the buffer outlives the scope, and both threads access it atomically only.
+        unsafe impl Send for Shared {}
+        unsafe impl Sync for Shared {}
+        impl Shared {
+            fn ptr(&self) -> *mut u8 {
+                self.0
+            }
+        }
+
         let mut buf = [0u64; 4];
-        let ptr = buf.as_mut_ptr() as usize;
+        let shared = Shared(buf.as_mut_ptr().cast());
         std::thread::scope(|s| {
-            s.spawn(move || {
+            s.spawn(|| {
                 for i in 0..100u64 {
                     // SAFETY: 32 bytes, 8-aligned, live for the scope, only accessed atomically.
-                    unsafe { store(ptr as *mut u8, &[i, i, i, i]) };
+                    unsafe { store(shared.ptr(), &[i, i, i, i]) };
                 }
             });
             for _ in 0..100 {
                 // SAFETY: as above.
-                let v = unsafe { load::<[u64; 4]>(ptr as *const u8) };
+                let v = unsafe { load::<[u64; 4]>(shared.ptr()) };
                 assert!(v.iter().all(|&x| x < 100));
             }
         });

@@ -212,34 +212,27 @@ impl<'m> RingBufConsumer<'m> {
             // Give the kernel back the space of the records handed out before.
             self.ring.consumer_pos().store(self.position, Ordering::Release);
             let producer = self.ring.producer_pos().load(Ordering::Acquire);
-            if self.position >= producer {
-                return None;
-            }
-            let header = self.ring.at(self.position);
-            // SAFETY: `position` is 8-aligned (it started so, checked, and moves in multiples of
-            // 8), so the header is an aligned word inside the data mapping, which the kernel
-            // writes atomically (the busy bit is cleared with a release store).
-            let len = unsafe { AtomicU32::from_ptr(header.cast()) }.load(Ordering::Acquire);
-            if len & BUSY != 0 {
-                return None;
-            }
-            let size = u64::from(len & !(BUSY | DISCARD));
-            let total = (size + HEADER).next_multiple_of(8);
-            if total > producer - self.position {
-                let err = self.corrupt("a record's length runs past the producer position");
-                self.position = producer;
-                return Some(Err(err));
-            }
-            self.position += total;
-            if len & DISCARD == 0 {
-                // SAFETY: the record's `size` bytes follow its header within the double mapping
-                // (`size + 8 <= producer - position <= ring size`, checked above, and the data
-                // is mapped twice); they are complete (busy bit clear, read with acquire) and
-                // not written again until the consumer position passes them, which only this
-                // consumer (claimed) does, on the next call, after this borrow ends.
-                return Some(Ok(unsafe {
-                    core::slice::from_raw_parts(header.add(HEADER as usize), size as usize)
-                }));
+            let data = self.ring.at(0);
+            // SAFETY: `data` starts the data area, mapped twice (2 * size bytes) from the
+            // mapping's own pointer; `position` is 8-aligned: it started so (`check_start`) and
+            // moves by multiples of 8.
+            match unsafe { slot_at(data, self.ring.size, self.position, producer) } {
+                Slot::Empty => return None,
+                Slot::Skip { next } => self.position = next,
+                Slot::Corrupt(what) => {
+                    let err = self.corrupt(what);
+                    self.position = producer;
+                    return Some(Err(err));
+                }
+                Slot::Record { offset, len, next } => {
+                    self.position = next;
+                    // SAFETY: the record's `len` bytes lie within the double mapping (`slot_at`
+                    // checked them against the producer position and the ring size); they are
+                    // complete (busy bit clear, read with acquire) and not written again until
+                    // the consumer position passes them, which only this consumer (claimed)
+                    // does, on the next call, after this borrow ends.
+                    return Some(Ok(unsafe { core::slice::from_raw_parts(data.add(offset), len) }));
+                }
             }
         }
     }
@@ -278,6 +271,56 @@ impl<'m> RingBufConsumer<'m> {
     fn corrupt(&self, what: &'static str) -> Error {
         Error::Ring { map: self.map.label(), problem: RingProblem::Corrupt { position: self.position, what } }
     }
+}
+
+/// What a ring holds at a consumer position.
+#[derive(Debug, PartialEq, Eq)]
+enum Slot {
+    /// Nothing to read yet: the position is the producer's, or the record there is being
+    /// written (busy).
+    Empty,
+    /// A committed record: `len` bytes at `offset` from the start of the data; the next record
+    /// starts at position `next`.
+    Record { offset: usize, len: usize, next: u64 },
+    /// A discarded record, skipped; the next starts at `next`.
+    Skip { next: u64 },
+    /// A header that contradicts the ring.
+    Corrupt(&'static str),
+}
+
+/// The consumer's reading of the record at `position` (the protocol of `kernel/bpf/ringbuf.c`),
+/// written over raw memory so that tests run it on a plain buffer. Every length read from the
+/// header is checked here against the producer position and the ring before it becomes an
+/// offset: a `Record` lies within the `2 * size` bytes at `data`.
+///
+/// # Safety
+/// `data` is valid for reads of `2 * size` bytes (the data area, mapped twice) and derived
+/// from a pointer that may write (the mapping's); headers are accessed atomically by everyone;
+/// `size` is a power of two of at least 8; `position` is 8-aligned.
+unsafe fn slot_at(data: *mut u8, size: u64, position: u64, producer: u64) -> Slot {
+    if position >= producer {
+        return Slot::Empty;
+    }
+    let offset = (position & (size - 1)) as usize;
+    // SAFETY: `offset < size` and 8-aligned (position is), so the header word is an aligned
+    // u32 within the data, which the kernel writes atomically (the busy bit is cleared with a
+    // release store, read here with acquire).
+    let len = unsafe { AtomicU32::from_ptr(data.add(offset).cast()) }.load(Ordering::Acquire);
+    if len & BUSY != 0 {
+        return Slot::Empty;
+    }
+    let bytes = u64::from(len & !(BUSY | DISCARD));
+    let total = (bytes + HEADER).next_multiple_of(8);
+    // The record must end where the kernel has produced (which is at most a ring ahead of the
+    // consumer), so `offset + total <= size + size`: inside the double mapping.
+    if total > producer - position || total > size {
+        return Slot::Corrupt("a record's length runs past the producer position");
+    }
+    let next = position + total;
+    if len & DISCARD != 0 {
+        return Slot::Skip { next };
+    }
+    Slot::Record { offset: offset + HEADER as usize, len: bytes as usize, next }
 }
 
 /// Whether a consumer position read from the (writable) consumer page can be where the next
@@ -401,3 +444,84 @@ impl<'m> UserRingBufProducer<'m> {
 }
 
 super::common::handle_common!(RingBuf, UserRingBuf);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 64-byte ring's data, mapped twice as the kernel maps it: `write` fills both copies.
+    struct Data([u64; 16]);
+
+    impl Data {
+        fn write(&mut self, at: usize, bytes: &[u8]) {
+            let all: &mut [u8; 128] = as_bytes(&mut self.0);
+            for (i, &b) in bytes.iter().enumerate() {
+                all[(at + i) % 64] = b;
+                all[(at + i) % 64 + 64] = b;
+            }
+        }
+
+        fn header(&mut self, at: usize, len: u32) {
+            let mut h = [0u8; 8];
+            h[..4].copy_from_slice(&len.to_ne_bytes());
+            self.write(at, &h);
+        }
+
+        fn slot(&mut self, position: u64, producer: u64) -> Slot {
+            // SAFETY: 128 bytes (two copies of 64), 8-aligned, from a unique borrow.
+            unsafe { slot_at(self.0.as_mut_ptr().cast(), 64, position, producer) }
+        }
+    }
+
+    fn as_bytes(words: &mut [u64; 16]) -> &mut [u8; 128] {
+        // SAFETY: [u64; 16] and [u8; 128] have one size; u8 has alignment 1; any bytes are valid.
+        unsafe { &mut *(words as *mut [u64; 16]).cast::<[u8; 128]>() }
+    }
+
+    #[test]
+    fn records_are_read_where_the_header_says() {
+        let mut data = Data([0; 16]);
+        data.header(0, 5);
+        data.write(8, b"hello");
+        data.header(16, 3 | DISCARD);
+        data.header(32, 2 | BUSY);
+        assert_eq!(data.slot(0, 32), Slot::Record { offset: 8, len: 5, next: 16 });
+        assert_eq!(data.slot(16, 32), Slot::Skip { next: 32 });
+        assert_eq!(data.slot(32, 48), Slot::Empty, "busy");
+        assert_eq!(data.slot(32, 32), Slot::Empty, "nothing produced");
+    }
+
+    #[test]
+    fn a_record_that_wraps_reads_through_the_second_copy() {
+        let mut data = Data([0; 16]);
+        // At position 112 (offset 48): an 8-byte header and 20 bytes, past the end at 64.
+        data.header(48, 20);
+        data.write(56, &[7; 20]);
+        let Slot::Record { offset, len, next } = data.slot(112, 144) else { panic!("a record") };
+        assert_eq!((offset, len, next), (56, 20, 144));
+        assert!(offset + len <= 128, "within the double mapping");
+        let all = as_bytes(&mut data.0);
+        assert_eq!(&all[offset..offset + len], &[7; 20]);
+    }
+
+    #[test]
+    fn lengths_past_the_producer_or_the_ring_are_corrupt() {
+        let mut data = Data([0; 16]);
+        data.header(0, 40);
+        assert!(matches!(data.slot(0, 16), Slot::Corrupt(_)), "the producer is at 16");
+        data.header(0, 60);
+        assert!(matches!(data.slot(0, 64), Slot::Corrupt(_)), "68 bytes cannot fit a 64-byte ring");
+        data.header(0, (1 << 30) - 1);
+        assert!(matches!(data.slot(0, 64), Slot::Corrupt(_)));
+        data.header(0, 56);
+        assert_eq!(data.slot(0, 64), Slot::Record { offset: 8, len: 56, next: 64 }, "a full ring");
+    }
+
+    #[test]
+    fn start_positions_are_checked() {
+        assert_eq!(check_start(8, 16, 64), Ok(()));
+        assert!(check_start(4, 16, 64).is_err());
+        assert!(check_start(24, 16, 64).is_err());
+        assert!(check_start(0, 72, 64).is_err());
+    }
+}
