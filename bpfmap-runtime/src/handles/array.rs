@@ -54,7 +54,8 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
 
     /// The value at `index`, or `None` past the end.
     pub fn get(&self, index: u32) -> Result<Option<V>, Error> {
-        // SAFETY: the key is a u32 (the array's key size) and V has the value size.
+        // SAFETY: the key is a u32 and V has the map's value size: `ArrayMap::new`, the only way
+        // to make this handle, checked both (`check_shape::<u32, V>`).
         unsafe { elem::get(self.map, &index) }
     }
 
@@ -71,15 +72,15 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
     /// many were written.
     pub fn set_batch(&self, indexes: &[u32], values: &[V]) -> Result<usize, Error> {
         super::hash::check_lengths(self.map, indexes.len(), values.len())?;
-        // SAFETY: the kernel copies `size_of::<V>()` bytes per value: the handle's V has the
-        // map's value size (checked when the handle was made).
+        // SAFETY: not a per-CPU map (`check_shape` in `ArrayMap::new`); `write_batch` checks
+        // the slices' lengths against the map's sizes.
         unsafe {
             write_batch(
                 self.map,
                 Batch::Update,
                 slice_bytes(indexes),
                 Some(slice_bytes(values)),
-                size_of::<V>(),
+                None,
                 Update::Any,
             )
         }
@@ -123,11 +124,7 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
 
     /// Every `(index, value)`, in index order, read with `BPF_MAP_LOOKUP_BATCH`.
     pub fn iter(&self) -> ArrayIter<'m, V> {
-        ArrayIter {
-            source: EntrySource::new(self.map, size_of::<V>()),
-            map: self.map,
-            decode: PlainDecode::default(),
-        }
+        ArrayIter { source: EntrySource::new(self.map, None), map: self.map, decode: PlainDecode::default() }
     }
 }
 

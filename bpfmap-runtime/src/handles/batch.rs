@@ -3,6 +3,7 @@
 
 use super::{Keys, Update};
 use crate::error::Op;
+use crate::pod::read_from;
 use crate::sys::{self, Batch};
 use crate::{Errno, Error, Map, Pod};
 
@@ -36,6 +37,17 @@ impl Buf {
     }
 }
 
+/// The bytes the kernel copies for each value of `map`: its value size, or for a per-CPU map
+/// (`cpus` given) one 8-byte-aligned slot per possible CPU. Buffers are sized from the map's
+/// own definition, never from a handle's types, which are read out of them with checks.
+pub(crate) fn kernel_value_size(map: &Map, cpus: Option<usize>) -> usize {
+    let value_size = map.def().value_size as usize;
+    match cpus {
+        Some(cpus) => value_size.next_multiple_of(8) * cpus,
+        None => value_size,
+    }
+}
+
 /// Aim for batches of about this many bytes: large enough that syscalls are rare, small enough
 /// to stay in cache.
 const BATCH_BYTES: usize = 256 << 10;
@@ -62,8 +74,11 @@ pub(crate) struct BatchReader<'m> {
 }
 
 impl<'m> BatchReader<'m> {
-    pub(crate) fn new(map: &'m Map, value_size: usize, delete: bool) -> BatchReader<'m> {
+    /// A reader of `map`'s entries (taking them out with `delete`); `cpus` is the number of
+    /// possible CPUs for a per-CPU map, whose values come one slot per CPU.
+    pub(crate) fn new(map: &'m Map, cpus: Option<usize>, delete: bool) -> BatchReader<'m> {
         let key_size = map.def().key_size as usize;
+        let value_size = kernel_value_size(map, cpus);
         let per_entry = (key_size + value_size).max(1);
         let cap = (BATCH_BYTES / per_entry).max(16).min(map.def().max_entries.max(1) as usize) as u32;
         BatchReader {
@@ -177,16 +192,18 @@ pub(crate) enum EntrySource<'m, K> {
 }
 
 impl<'m, K: Pod> EntrySource<'m, K> {
-    pub(crate) fn new(map: &'m Map, value_size: usize) -> EntrySource<'m, K> {
-        EntrySource::Batch(BatchReader::new(map, value_size, false))
+    /// The entries of `map`; `cpus` as for [`BatchReader::new`].
+    pub(crate) fn new(map: &'m Map, cpus: Option<usize>) -> EntrySource<'m, K> {
+        EntrySource::Batch(BatchReader::new(map, cpus, false))
     }
 }
 
 /// What an iterator does with the bytes of one entry.
 pub(crate) trait Decode<'m> {
     type Item;
-    /// From a batch.
-    fn decode(&mut self, key: &[u8], value: &[u8]) -> Self::Item;
+    /// From a batch: `None` if the bytes are too short for the decoder's types, which the
+    /// handles' constructors rule out.
+    fn decode(&mut self, key: &[u8], value: &[u8]) -> Option<Self::Item>;
     /// From the key-by-key fallback: `None` when the key vanished before its value was read.
     fn lookup(&mut self, map: &'m Map, key: &[u8]) -> Option<Result<Self::Item, Error>>;
 }
@@ -200,7 +217,7 @@ pub(crate) fn next_entry<'m, K: Pod, D: Decode<'m>>(
     loop {
         match source {
             EntrySource::Batch(reader) => match reader.next()? {
-                Ok((key, value)) => return Some(Ok(decode.decode(key, value))),
+                Ok((key, value)) => return Some(decoded(map, decode.decode(key, value))),
                 Err(Some(e)) => return Some(Err(e)),
                 Err(None) => *source = EntrySource::Keys(Keys::new(map)),
             },
@@ -217,44 +234,51 @@ pub(crate) fn next_entry<'m, K: Pod, D: Decode<'m>>(
     }
 }
 
+/// A decoded entry, or the error for bytes too short for the decoder's types.
+fn decoded<T>(map: &Map, item: Option<T>) -> Result<T, Error> {
+    item.ok_or_else(|| Error::Mismatch {
+        map: map.label(),
+        what: "an entry shorter than the handle's key and value types".to_string(),
+    })
+}
+
 /// Decodes a plain (not per-CPU) key and value.
-pub(crate) struct PlainDecode<K, V>(super::Types<K, V>);
+pub(crate) struct PlainDecode<K, V> {
+    /// The value of the key-by-key fallback, read into the map's own value size.
+    value: Buf,
+    _types: super::Types<K, V>,
+}
 
 impl<K, V> Default for PlainDecode<K, V> {
     fn default() -> Self {
-        PlainDecode(super::Types::default())
+        PlainDecode { value: Buf::default(), _types: super::Types::default() }
     }
 }
 
 impl<'m, K: Pod, V: Pod> Decode<'m> for PlainDecode<K, V> {
     type Item = (K, V);
 
-    fn decode(&mut self, key: &[u8], value: &[u8]) -> (K, V) {
-        // SAFETY: the batch buffers hold a whole K and a whole V here; any bytes are valid.
-        unsafe {
-            (
-                core::ptr::read_unaligned(key.as_ptr() as *const K),
-                core::ptr::read_unaligned(value.as_ptr() as *const V),
-            )
-        }
+    #[inline]
+    fn decode(&mut self, key: &[u8], value: &[u8]) -> Option<(K, V)> {
+        Some((read_from(key)?, read_from(value)?))
     }
 
     fn lookup(&mut self, map: &'m Map, key: &[u8]) -> Option<Result<(K, V), Error>> {
-        let mut value = core::mem::MaybeUninit::<V>::uninit();
-        // SAFETY: `key` is a whole key and `value` has room for one V: the map's sizes.
-        match unsafe { sys::lookup(map.fd(), key.as_ptr(), value.as_mut_ptr() as *mut u8, 0) } {
-            // SAFETY: the kernel wrote a whole V; `key` holds a whole K.
-            Ok(true) => Some(Ok(unsafe {
-                (core::ptr::read_unaligned(key.as_ptr() as *const K), value.assume_init())
-            })),
+        // A buffer of the map's own value size, whatever V is: the kernel writes exactly that.
+        self.value.ensure(map.def().value_size as usize);
+        // SAFETY: `key` holds a whole key of the map (read back from it by `Keys`), and `value`
+        // has room for the map's value size (`ensure` above).
+        match unsafe { sys::lookup(map.fd(), key.as_ptr(), self.value.ptr(), 0) } {
+            Ok(true) => Some(decoded(map, read_from(key).zip(read_from(self.value.bytes())))),
             Ok(false) => None,
             Err(errno) => Some(Err(map.error(Op::Lookup, errno))),
         }
     }
 }
 
-/// `BPF_MAP_UPDATE_BATCH` / `BPF_MAP_DELETE_BATCH` over `keys` (and `values`, `value_size`
-/// bytes each); returns how many the kernel processed.
+/// `BPF_MAP_UPDATE_BATCH` / `BPF_MAP_DELETE_BATCH` over `keys` (and `values`, as many bytes
+/// each as the kernel copies per value: see [`kernel_value_size`]); returns how many the kernel
+/// processed.
 ///
 /// The kernel's batch commands take no `BPF_NOEXIST`/`BPF_EXIST` in `elem_flags` (they accept
 /// only `BPF_F_LOCK` and refuse the rest with `EINVAL`), so an update with either policy is
@@ -266,18 +290,20 @@ impl<'m, K: Pod, V: Pod> Decode<'m> for PlainDecode<K, V> {
 /// if the buffers do not hold whole keys and values of the map's sizes (nothing is sent).
 ///
 /// # Safety
-/// `value_size` is the number of bytes the kernel copies for each value of this map: its value
-/// size, or for a per-CPU map one 8-byte-aligned slot per possible CPU. The buffers' lengths
-/// are checked here against it and the map's key size.
+/// `cpus` is `Some(possible CPUs)` for a per-CPU map (the count from
+/// [`possible_cpus`](crate::possible_cpus)) and `None` for any other: with it, the sizes the
+/// kernel reads are computed here from the map's definition, and the buffers' lengths are
+/// checked against them.
 pub(crate) unsafe fn write_batch(
     map: &Map,
     op: Batch,
     keys: &[u8],
     values: Option<&[u8]>,
-    value_size: usize,
+    cpus: Option<usize>,
     update: Update,
 ) -> Result<usize, Error> {
     let key_size = map.def().key_size as usize;
+    let value_size = kernel_value_size(map, cpus);
     let count = keys.len().checked_div(key_size).unwrap_or(0);
     let whole = keys.len() == count * key_size && values.is_none_or(|v| v.len() == count * value_size);
     if key_size == 0 || !whole {
@@ -298,7 +324,7 @@ pub(crate) unsafe fn write_batch(
     if op == Batch::Update && update != Update::Any {
         for i in 0..count {
             // SAFETY: element `i` of each buffer, whose lengths hold `count` keys and values of
-            // the sizes the kernel reads (checked above, `value_size` per the contract).
+            // the sizes the kernel reads (checked above; `cpus` per the contract).
             unsafe {
                 sys::update(
                     map.fd(),
@@ -370,10 +396,10 @@ pub(crate) struct Drain<'m, D> {
 }
 
 impl<'m, D: Decode<'m>> Drain<'m, D> {
-    /// A drain of `map`, whose values are `value_size` bytes as the kernel copies them.
-    pub(crate) fn new(map: &'m Map, value_size: usize, decode: D) -> Drain<'m, D> {
+    /// A drain of `map`; `cpus` as for [`BatchReader::new`].
+    pub(crate) fn new(map: &'m Map, cpus: Option<usize>, decode: D) -> Drain<'m, D> {
         Drain {
-            reader: Some(BatchReader::new(map, value_size, true)),
+            reader: Some(BatchReader::new(map, cpus, true)),
             map,
             decode,
             fallback_left: map.def().max_entries as u64 + crate::HostLimits::current().possible_cpus as u64,
@@ -385,7 +411,7 @@ impl<'m, D: Decode<'m>> Drain<'m, D> {
     pub(crate) fn next(&mut self) -> Option<Result<D::Item, Error>> {
         if let Some(reader) = &mut self.reader {
             match reader.next()? {
-                Ok((key, value)) => return Some(Ok(self.decode.decode(key, value))),
+                Ok((key, value)) => return Some(decoded(self.map, self.decode.decode(key, value))),
                 Err(Some(e)) => return Some(Err(e)),
                 Err(None) => self.reader = None,
             }

@@ -36,7 +36,8 @@ impl<'m, V: Pod> BloomFilter<'m, V> {
 
     /// Adds `value`.
     pub fn insert(&self, value: &V) -> Result<(), Error> {
-        // SAFETY: null key for a keyless map; `value` is a whole V.
+        // SAFETY: the map has no key and V is its value size (`check_shape::<(), V>` in
+        // `BloomFilter::new`, the only way to make this handle).
         unsafe { sys::update(self.map.fd(), core::ptr::null(), bytes_of(value).as_ptr(), 0) }
             .map_err(|errno| self.map.error(Op::Update(crate::Update::Any), errno))
     }
@@ -45,7 +46,7 @@ impl<'m, V: Pod> BloomFilter<'m, V> {
     pub fn contains(&self, value: &V) -> Result<bool, Error> {
         let mut probe = *value;
         // SAFETY: a bloom filter lookup reads the value to test from the value pointer; it is a
-        // whole V.
+        // whole V, the map's value size (`check_shape` in `BloomFilter::new`).
         unsafe { sys::lookup(self.map.fd(), core::ptr::null(), &mut probe as *mut V as *mut u8, 0) }
             .map_err(|errno| self.map.error(Op::Lookup, errno))
     }

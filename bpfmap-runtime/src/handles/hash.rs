@@ -48,7 +48,8 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
 
     /// The value at `key`, or `None`.
     pub fn get(&self, key: &K) -> Result<Option<V>, Error> {
-        // SAFETY: the handle's K and V have the map's key and value sizes.
+        // SAFETY: K and V have the map's key and value sizes: `HashMap::new`, the only way to
+        // make this handle, checked them (`check_shape`).
         unsafe { elem::get(self.map, key) }
     }
 
@@ -86,17 +87,10 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// of entries written before the kernel refused one.
     pub fn insert_batch(&self, keys: &[K], values: &[V], update: Update) -> Result<usize, Error> {
         check_lengths(self.map, keys.len(), values.len())?;
-        // SAFETY: the kernel copies `size_of::<V>()` bytes per value: the handle's V has the
-        // map's value size (checked when the handle was made).
+        // SAFETY: not a per-CPU map (`check_shape` in `HashMap::new`); `write_batch` checks the
+        // slices' lengths against the map's sizes.
         unsafe {
-            write_batch(
-                self.map,
-                Batch::Update,
-                slice_bytes(keys),
-                Some(slice_bytes(values)),
-                size_of::<V>(),
-                update,
-            )
+            write_batch(self.map, Batch::Update, slice_bytes(keys), Some(slice_bytes(values)), None, update)
         }
     }
 
@@ -104,13 +98,13 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// The kernel stops at the first key that is absent: a count below `keys.len()` means
     /// `keys[count]` was not there, and the keys after it were not deleted.
     pub fn remove_batch(&self, keys: &[K]) -> Result<usize, Error> {
-        // SAFETY: no values are passed.
-        unsafe { write_batch(self.map, Batch::Delete, slice_bytes(keys), None, 0, Update::Any) }
+        // SAFETY: not a per-CPU map (`check_shape` in `HashMap::new`).
+        unsafe { write_batch(self.map, Batch::Delete, slice_bytes(keys), None, None, Update::Any) }
     }
 
     /// Takes every entry out of the map, in batches (`BPF_MAP_LOOKUP_AND_DELETE_BATCH`).
     pub fn drain(&self) -> HashDrain<'m, K, V> {
-        HashDrain(Drain::new(self.map, size_of::<V>(), PlainDecode::default()))
+        HashDrain(Drain::new(self.map, None, PlainDecode::default()))
     }
 
     /// Deletes every entry.
@@ -126,11 +120,7 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// The entries, read with `BPF_MAP_LOOKUP_BATCH` into reused buffers (where the kernel
     /// lacks it: key by key, bounded as [`Keys`] is, skipping keys deleted meanwhile).
     pub fn iter(&self) -> HashIter<'m, K, V> {
-        HashIter {
-            source: EntrySource::new(self.map, size_of::<V>()),
-            map: self.map,
-            decode: PlainDecode::default(),
-        }
+        HashIter { source: EntrySource::new(self.map, None), map: self.map, decode: PlainDecode::default() }
     }
 }
 

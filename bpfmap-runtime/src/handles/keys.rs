@@ -2,10 +2,10 @@
 //! meanwhile.
 
 use core::marker::PhantomData;
-use core::mem::MaybeUninit;
 
+use super::batch::Buf;
 use crate::error::Op;
-use crate::pod::bytes_of;
+use crate::pod::read_from;
 use crate::rules::{Family, HostLimits, MapFlags};
 use crate::sys;
 use crate::{Error, Map, Pod};
@@ -19,7 +19,9 @@ use crate::{Error, Map, Pod};
 /// key instead, and are not bounded.)
 pub struct Keys<'m, K> {
     map: &'m Map,
-    prev: Option<K>,
+    /// The last key read, and the next: the map's own key size each, whatever K is.
+    keys: [Buf; 2],
+    started: bool,
     visited: u64,
     bound: u64,
     done: bool,
@@ -43,7 +45,11 @@ impl<'m, K: Pod> Keys<'m, K> {
             // the walk ends without a bound.
             bound = u64::MAX;
         }
-        Keys { map, prev: None, visited: 0, bound, done: false, _key: PhantomData }
+        let mut keys = [Buf::default(), Buf::default()];
+        for key in &mut keys {
+            key.ensure(def.key_size as usize);
+        }
+        Keys { map, keys, started: false, visited: 0, bound, done: false, _key: PhantomData }
     }
 }
 
@@ -54,11 +60,11 @@ impl<K: Pod> Iterator for Keys<'_, K> {
         if self.done {
             return None;
         }
-        let mut next = MaybeUninit::<K>::uninit();
-        let prev = self.prev.as_ref().map_or(core::ptr::null(), |k| bytes_of(k).as_ptr());
-        // SAFETY: `prev` is null or a whole K; `next` has room for one K, the key size
-        // (checked when the handle was made).
-        match unsafe { sys::next_key(self.map.fd(), prev, next.as_mut_ptr() as *mut u8) } {
+        let [prev, next] = &mut self.keys;
+        let prev = if self.started { prev.bytes().as_ptr() } else { core::ptr::null() };
+        // SAFETY: both buffers hold the map's key size (`new`), which is what the kernel reads
+        // from `prev` (null for the first key) and writes to `next`.
+        match unsafe { sys::next_key(self.map.fd(), prev, next.ptr()) } {
             Ok(true) => {
                 self.visited += 1;
                 if self.visited > self.bound {
@@ -68,10 +74,23 @@ impl<K: Pod> Iterator for Keys<'_, K> {
                         visited: self.visited - 1,
                     }));
                 }
-                // SAFETY: the kernel wrote a whole key, and any bytes are a valid K.
-                let key = unsafe { next.assume_init() };
-                self.prev = Some(key);
-                Some(Ok(key))
+                self.keys.swap(0, 1);
+                self.started = true;
+                let key = &self.keys[0].bytes()[..self.map.def().key_size as usize];
+                match read_from(key) {
+                    Some(key) => Some(Ok(key)),
+                    None => {
+                        self.done = true;
+                        Some(Err(Error::Mismatch {
+                            map: self.map.label(),
+                            what: format!(
+                                "keys of {} bytes read as `{}`",
+                                key.len(),
+                                core::any::type_name::<K>()
+                            ),
+                        }))
+                    }
+                }
             }
             Ok(false) => {
                 self.done = true;

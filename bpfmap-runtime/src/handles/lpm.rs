@@ -90,7 +90,8 @@ impl<'m, K: Pod, V: Pod> LpmTrie<'m, K, V> {
 
     /// The value of the longest stored prefix that matches `key` (its first `prefix_len` bits).
     pub fn get(&self, key: &K) -> Result<Option<V>, Error> {
-        // SAFETY: the handle's K and V have the map's key and value sizes.
+        // SAFETY: K and V have the map's key and value sizes: `LpmTrie::new`, the only way to
+        // make this handle, checked them (`check_shape`).
         unsafe { elem::get(self.map, key) }
     }
 
@@ -113,11 +114,7 @@ impl<'m, K: Pod, V: Pod> LpmTrie<'m, K, V> {
 
     /// The stored prefixes and their values.
     pub fn iter(&self) -> LpmIter<'m, K, V> {
-        LpmIter {
-            source: EntrySource::new(self.map, size_of::<V>()),
-            map: self.map,
-            decode: PlainDecode::default(),
-        }
+        LpmIter { source: EntrySource::new(self.map, None), map: self.map, decode: PlainDecode::default() }
     }
 }
 

@@ -47,7 +47,8 @@ impl<'m, K: Pod> MapOfMaps<'m, K> {
     /// `hash_of_maps` follows every policy.
     pub fn set(&self, key: &K, inner: impl AsFd, update: Update) -> Result<(), Error> {
         let fd = inner.as_fd().as_raw_fd() as u32;
-        // SAFETY: `key` is a whole K; the value is the 4-byte fd.
+        // SAFETY: K is the map's key size and the value is 4 bytes, as `MapOfMaps::new` checked
+        // (`check_key::<K>` with `Size::OneOf(&[4])`); the value is the 4-byte fd.
         unsafe { sys::update(self.map.fd(), bytes_of(key).as_ptr(), bytes_of(&fd).as_ptr(), update.flags()) }
             .map_err(|errno| self.map.error(Op::Update(update), errno))
     }
@@ -55,7 +56,7 @@ impl<'m, K: Pod> MapOfMaps<'m, K> {
     /// The kernel id of the map at `key`, or `None`.
     pub fn get(&self, key: &K) -> Result<Option<u32>, Error> {
         let mut id = 0u32;
-        // SAFETY: `key` is a whole K; lookups of a map-of-maps write a 4-byte map id.
+        // SAFETY: as in `set`; lookups of a map-of-maps write the 4-byte id of the inner map.
         let found =
             unsafe { sys::lookup(self.map.fd(), bytes_of(key).as_ptr(), &mut id as *mut u32 as *mut u8, 0) }
                 .map_err(|errno| self.map.error(Op::Lookup, errno))?;
@@ -69,7 +70,7 @@ impl<'m, K: Pod> MapOfMaps<'m, K> {
 
     /// Removes the map at `key`; `false` if it was absent.
     pub fn remove(&self, key: &K) -> Result<bool, Error> {
-        // SAFETY: `key` is a whole K.
+        // SAFETY: K is the map's key size (`check_key::<K>` in `MapOfMaps::new`).
         unsafe { sys::delete(self.map.fd(), bytes_of(key).as_ptr()) }
             .map_err(|errno| self.map.error(Op::Delete, errno))
     }

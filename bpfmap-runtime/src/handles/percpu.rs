@@ -250,21 +250,23 @@ impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
     ) -> Result<usize, Error> {
         super::hash::check_lengths(self.map, keys.len(), values.len())?;
         let flat = self.flatten(values)?;
-        // SAFETY: the kernel copies `stride()` bytes per value, one slot per possible CPU.
-        unsafe { write_batch(self.map, Batch::Update, slice_bytes(keys), Some(&flat), self.stride(), update) }
+        // SAFETY: `cpus` came from `possible_cpus()` when the handle was made.
+        unsafe {
+            write_batch(self.map, Batch::Update, slice_bytes(keys), Some(&flat), Some(self.cpus), update)
+        }
     }
 
     /// Deletes every key of `keys` (`BPF_MAP_DELETE_BATCH`); returns how many. The kernel
     /// stops at the first key that is absent, as in
     /// [`HashMap::remove_batch`](crate::HashMap::remove_batch).
     pub fn remove_batch(&self, keys: &[K]) -> Result<usize, Error> {
-        // SAFETY: no values are passed.
-        unsafe { write_batch(self.map, Batch::Delete, slice_bytes(keys), None, 0, Update::Any) }
+        // SAFETY: `cpus` came from `possible_cpus()` when the handle was made.
+        unsafe { write_batch(self.map, Batch::Delete, slice_bytes(keys), None, Some(self.cpus), Update::Any) }
     }
 
     /// Takes every entry out of the map, in batches (see [`HashMap::drain`](crate::HashMap::drain)).
     pub fn drain(&self) -> PerCpuDrain<'m, K, V> {
-        PerCpuDrain(Drain::new(self.map, self.stride(), PerCpuDecode::new(self.cpus)))
+        PerCpuDrain(Drain::new(self.map, Some(self.cpus), PerCpuDecode::new(self.cpus)))
     }
 
     /// Deletes every entry.
@@ -280,15 +282,10 @@ impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
     /// The entries, read in batches.
     pub fn iter(&self) -> PerCpuIter<'m, K, V> {
         PerCpuIter {
-            source: EntrySource::new(self.map, self.stride()),
+            source: EntrySource::new(self.map, Some(self.cpus)),
             map: self.map,
             decode: PerCpuDecode::new(self.cpus),
         }
-    }
-
-    /// The bytes the kernel copies per value: one slot per possible CPU.
-    fn stride(&self) -> usize {
-        PerCpuValues::<V>::STRIDE * self.cpus
     }
 
     /// Per-CPU buffers side by side, as batches take them, each checked to hold `cpus` slots.
@@ -388,17 +385,23 @@ impl<'m, V: Pod> PerCpuArray<'m, V> {
     pub fn set_batch(&self, indexes: &[u32], values: &[PerCpuValues<V>]) -> Result<usize, Error> {
         super::hash::check_lengths(self.map, indexes.len(), values.len())?;
         let flat = flatten(self.map, self.cpus, values)?;
-        let stride = PerCpuValues::<V>::STRIDE * self.cpus;
-        // SAFETY: the kernel copies `stride` bytes per value, one slot per possible CPU.
+        // SAFETY: `cpus` came from `possible_cpus()` when the handle was made.
         unsafe {
-            write_batch(self.map, Batch::Update, slice_bytes(indexes), Some(&flat), stride, Update::Any)
+            write_batch(
+                self.map,
+                Batch::Update,
+                slice_bytes(indexes),
+                Some(&flat),
+                Some(self.cpus),
+                Update::Any,
+            )
         }
     }
 
     /// Every `(index, values)`, read in batches.
     pub fn iter(&self) -> PerCpuIter<'m, u32, V> {
         PerCpuIter {
-            source: EntrySource::new(self.map, PerCpuValues::<V>::STRIDE * self.cpus),
+            source: EntrySource::new(self.map, Some(self.cpus)),
             map: self.map,
             decode: PerCpuDecode::new(self.cpus),
         }
@@ -426,16 +429,19 @@ impl<K, V> PerCpuDecode<K, V> {
 impl<'m, K: Pod, V: Pod> Decode<'m> for PerCpuDecode<K, V> {
     type Item = (K, PerCpuValues<V>);
 
-    fn decode(&mut self, key: &[u8], value: &[u8]) -> Self::Item {
-        let key = crate::pod::read_from(key).expect("the batch buffer holds whole keys");
-        (key, PerCpuValues::from_bytes(value, self.cpus))
+    fn decode(&mut self, key: &[u8], value: &[u8]) -> Option<Self::Item> {
+        Some((crate::pod::read_from(key)?, PerCpuValues::from_bytes(value, self.cpus)))
     }
 
     fn lookup(&mut self, map: &'m Map, key: &[u8]) -> Option<Result<Self::Item, Error>> {
         let mut values = PerCpuValues::for_cpus(self.cpus);
-        // SAFETY: `key` is a whole key; `values` holds one slot per possible CPU.
+        // SAFETY: `key` holds a whole key of the map (read back from it by `Keys`); `values`
+        // holds `cpus` slots of round_up(size_of::<V>(), 8) bytes, and V is the map's value
+        // size (`check_shape` in the constructor of the handle that made this decoder).
         match unsafe { sys::lookup(map.fd(), key.as_ptr(), values.as_mut_ptr(), 0) } {
-            Ok(true) => Some(Ok((crate::pod::read_from(key).expect("a whole key"), values))),
+            Ok(true) => Some(crate::pod::read_from(key).map(|key| (key, values)).ok_or_else(|| {
+                Error::Mismatch { map: map.label(), what: "a key shorter than `K`".to_string() }
+            })),
             Ok(false) => None,
             Err(errno) => Some(Err(map.error(Op::Lookup, errno))),
         }

@@ -28,7 +28,8 @@ macro_rules! queue_like {
             /// [`Update::Exist`] a full map drops its oldest value to make room.
             /// ([`Update::NoExist`] is refused by the kernel with `EINVAL`.)
             pub fn push(&self, value: &V, update: Update) -> Result<(), Error> {
-                // SAFETY: keyless maps take a null key; `value` is a whole V.
+                // SAFETY: the map has no key (key_size 0) and V is its value size, as `new`, the
+                // only way to make this handle, checked (`check_shape::<(), V>`).
                 unsafe { sys::update(self.map.fd(), core::ptr::null(), bytes_of(value).as_ptr(), update.flags()) }
                     .map_err(|errno| self.map.error(Op::Update(update), errno))
             }
@@ -36,7 +37,8 @@ macro_rules! queue_like {
             #[doc = concat!("Removes and returns the ", $order, " value; `None` when empty.")]
             pub fn pop(&self) -> Result<Option<V>, Error> {
                 let mut value = MaybeUninit::<V>::uninit();
-                // SAFETY: null key for a keyless map; `value` has room for one V.
+                // SAFETY: a null key for a keyless map; `value` has room for one V, the map's
+                // value size (`check_shape::<(), V>` in `new`).
                 let found = unsafe {
                     sys::lookup_and_delete(self.map.fd(), core::ptr::null(), value.as_mut_ptr() as *mut u8, 0)
                 }
@@ -48,7 +50,7 @@ macro_rules! queue_like {
             #[doc = concat!("Returns the ", $order, " value without removing it; `None` when empty.")]
             pub fn peek(&self) -> Result<Option<V>, Error> {
                 let mut value = MaybeUninit::<V>::uninit();
-                // SAFETY: null key for a keyless map; `value` has room for one V.
+                // SAFETY: as in `pop`.
                 let found = unsafe { sys::lookup(self.map.fd(), core::ptr::null(), value.as_mut_ptr() as *mut u8, 0) }
                     .map_err(|errno| self.map.error(Op::Lookup, errno))?;
                 // SAFETY: the kernel wrote a whole V; any bytes are a valid V.

@@ -44,7 +44,8 @@ impl<'m> StackTraceMap<'m> {
     /// The raw value of stack `id`: `value_size` bytes.
     pub fn get_raw(&self, id: u32) -> Result<Option<Vec<u8>>, Error> {
         let mut value = vec![0u8; self.map.def().value_size as usize];
-        // SAFETY: the key is a u32 and `value` has the map's value size.
+        // SAFETY: the key is a u32, the map's key size (`check_key::<u32>` in
+        // `StackTraceMap::new`), and `value` was allocated with the map's value size.
         let found = unsafe { sys::lookup(self.map.fd(), bytes_of(&id).as_ptr(), value.as_mut_ptr(), 0) }
             .map_err(|errno| self.map.error(Op::Lookup, errno))?;
         Ok(found.then_some(value))
@@ -52,7 +53,7 @@ impl<'m> StackTraceMap<'m> {
 
     /// Forgets stack `id`; `false` if there was none.
     pub fn remove(&self, id: u32) -> Result<bool, Error> {
-        // SAFETY: the key is a u32.
+        // SAFETY: the key is a u32, the map's key size (as in `get_raw`).
         unsafe { sys::delete(self.map.fd(), bytes_of(&id).as_ptr()) }
             .map_err(|errno| self.map.error(Op::Delete, errno))
     }

@@ -25,7 +25,8 @@ impl<'m, K: Pod, V: Pod> CgroupStorage<'m, K, V> {
 
     /// The value of the cgroup `key`, or `None`.
     pub fn get(&self, key: &K) -> Result<Option<V>, Error> {
-        // SAFETY: the handle's K and V have the map's key and value sizes.
+        // SAFETY: K and V have the map's key and value sizes: `CgroupStorage::new`, the only way
+        // to make this handle, checked them (`check_shape`).
         unsafe { elem::get(self.map, key) }
     }
 
