@@ -461,3 +461,32 @@ fn failed_dup_child() {
     assert!(err.to_string().starts_with("cannot duplicate the fd of"), "{err}");
     assert!(map.as_fd().as_raw_fd() >= 3);
 }
+
+#[test]
+fn an_array_programs_only_read_is_mapped_read_only() {
+    require_kernel!();
+    let def = MapDef::new(MapType::ARRAY, 4, 8, 4).with_flags(MapFlags::MMAPABLE | MapFlags::RDONLY_PROG);
+    let map = bpfmap::create_map(&def).expect("create");
+    let array = ArrayMap::<u64>::new(&map).expect("handle");
+    array.set(3, &8).expect("user space may write it");
+    let err = array.mmap().map(drop).expect_err("a writable view of an rdonly_prog array");
+    assert_eq!(err.errno(), Some(bpfmap::Errno::EACCES));
+    assert!(err.to_string().contains("(`rdonly_prog`)"), "{err}");
+    let view = array.mmap_read_only().expect("a read-only view");
+    assert_eq!(view.iter().collect::<Vec<_>>(), [0, 0, 0, 8]);
+}
+
+#[test]
+fn an_array_behind_a_read_only_fd_cannot_be_mapped() {
+    require_kernel!();
+    // `rdonly`: the fd this create returns may read the map but not write it, and the kernel
+    // maps nothing through such an fd.
+    let def = MapDef::new(MapType::ARRAY, 4, 8, 4).with_flags(MapFlags::MMAPABLE | MapFlags::RDONLY);
+    let map = bpfmap::create_map(&def).expect("create");
+    let array = ArrayMap::<u64>::new(&map).expect("handle");
+    assert_eq!(array.set(0, &1).map_err(|e| e.errno()), Err(Some(bpfmap::Errno::EPERM)));
+    assert_eq!(array.get(0).expect("reads work"), Some(0));
+    let err = array.mmap_read_only().map(drop).expect_err("no mapping through a read-only fd");
+    assert_eq!(err.errno(), Some(bpfmap::Errno::EINVAL));
+    assert!(err.to_string().contains("only through an fd that may write it"), "{err}");
+}

@@ -500,8 +500,14 @@ fn explain_op(op: Op, map_type: MapType, errno: Errno) -> Option<&'static str> {
             "the map is full (max_entries elements)"
         }
         (Some(_), _, Errno::E2BIG) => "the index is past max_entries",
-        (None, _, Errno::EPERM | Errno::EACCES) if op == Op::Mmap => {
-            "the map is frozen, or its fd is read-only: a writable mapping is refused; map it with `mmap_read_only()`"
+        (None, _, Errno::EPERM) if op == Op::Mmap => {
+            "the map is frozen, and the kernel refuses writable mappings of it; map it with `mmap_read_only()`"
+        }
+        (None, _, Errno::EACCES) if op == Op::Mmap => {
+            "programs may only read the map (`rdonly_prog`), and the kernel refuses writable mappings of it; map it with `mmap_read_only()`"
+        }
+        (None, _, Errno::EINVAL) if op == Op::Mmap => {
+            "the kernel maps a map only through an fd that may write it (a read-only fd cannot map it at all)"
         }
         (_, _, Errno::EPERM) => {
             "the map is frozen, or its fd is read-only or write-only (`rdonly`/`wronly`), or the process lacks CAP_BPF"

@@ -29,9 +29,9 @@
 //!    before it becomes a pointer: a ring record's length against the ring and the producer
 //!    position, the positions against each other. Sizes of mappings come from the kernel's
 //!    own report of the map (`BPF_OBJ_GET_INFO_BY_FD`), not from a declaration.
-//! 5. **Read-only where the kernel says so.** A frozen array, or one opened through a
-//!    read-only fd, is mapped without `PROT_WRITE`, as a [`ReadOnly`] view with no way to
-//!    write.
+//! 5. **Read-only where the kernel says so.** A frozen array, or one that programs may only
+//!    read (`rdonly_prog`), is mapped without `PROT_WRITE`, as a [`ReadOnly`] view with no way
+//!    to write.
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -46,7 +46,7 @@ pub use crate::handles::{MmapArray, MmapIter};
 pub enum Writable {}
 
 /// A view that can only read ([`ArrayMap::mmap_read_only`](crate::ArrayMap::mmap_read_only)):
-/// mapped without `PROT_WRITE`, for frozen arrays and read-only fds.
+/// mapped without `PROT_WRITE`, for frozen and `rdonly_prog` arrays.
 #[derive(Debug)]
 pub enum ReadOnly {}
 

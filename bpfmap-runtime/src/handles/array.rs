@@ -91,15 +91,15 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
     ///
     /// # Errors
     /// [`Error::Mismatch`] unless the map was created with `flags = "mmapable"`; the `mmap`
-    /// errno otherwise: `EPERM` when the kernel refuses a writable mapping (a frozen array, a
-    /// read-only fd: use [`mmap_read_only`](Self::mmap_read_only)).
+    /// errno otherwise: `EPERM` for a frozen array and `EACCES` for an `rdonly_prog` one, whose
+    /// writable mappings the kernel refuses (use [`mmap_read_only`](Self::mmap_read_only)).
     pub fn mmap(&self) -> Result<MmapArray<'m, V>, Error> {
         MmapArray::new(self.map)
     }
 
     /// The array's memory mapped read-only: for arrays that are frozen (configuration that
-    /// programs read) or opened through a read-only fd, which the kernel will not map
-    /// writable.
+    /// programs read) or that programs may only read (`rdonly_prog`), which the kernel will
+    /// not map writable. (Through an fd opened read-only, the kernel maps nothing: `EINVAL`.)
     ///
     /// ```no_run
     /// use bpfmap::bpf_map;

@@ -14,7 +14,7 @@ type Borrows<'m, V, P> = PhantomData<(&'m Map, fn() -> V, P)>;
 ///
 /// Obtained from [`ArrayMap::mmap`](crate::ArrayMap::mmap) (read-write) or
 /// [`ArrayMap::mmap_read_only`](crate::ArrayMap::mmap_read_only) (a [`ReadOnly`] view, for
-/// frozen arrays and read-only fds); the mapping lives as long as the view. Element `i` sits
+/// frozen and `rdonly_prog` arrays); the mapping lives as long as the view. Element `i` sits
 /// at `i * round_up(size_of::<V>(), 8)`.
 ///
 /// **Concurrency.** Programs may write the same memory at any time, so the view never hands out
