@@ -46,22 +46,32 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             "a struct without fields cannot be `Pod`: BPF maps refuse zero-sized keys and values",
         ));
     }
-    let tys: Vec<_> = fields.iter().map(|f| &f.ty).collect();
-    let field_checks = tys.iter().map(|ty| {
-        quote_spanned! {ty.span()=>
-            const _: fn() = || {
-                fn field_is_pod<T: ::bpfmap::__private::Pod>() {}
-                field_is_pod::<#ty>();
-            };
+    // Every check below reads the fields of the struct *as compiled*, through closures that take
+    // the struct and return a field, never the field types as written here: an attribute macro
+    // after this derive may rewrite the struct, and a type macro in a field may expand to
+    // another type each time it is expanded. The exhaustive pattern makes the compiled struct
+    // have exactly these fields.
+    let p = quote!(::bpfmap::__private);
+    let members: Vec<syn::Member> = fields.members().collect();
+    let pattern = match fields {
+        syn::Fields::Named(_) => quote!(#ident { #(#members: _),* }),
+        _ => {
+            let blanks = members.iter().map(|_| quote!(_));
+            quote!(#ident(#(#blanks),*))
+        }
+    };
+    let field_checks = fields.iter().zip(&members).map(|(field, member)| {
+        quote_spanned! {field.ty.span()=>
+            #p::field_is_pod(|s: #ident| s.#member);
         }
     });
-    let sum = quote!(0 #(+ ::core::mem::size_of::<#tys>())*);
+    let sizes = members.iter().map(|member| quote!(#p::size_of_field(|s: #ident| s.#member)));
     // Spanned on the struct's name, so that a padded struct is blamed there. Checked where it is
     // required, not as a bound of the impl: with the impl conditional, every use of the struct
-    // as a key or value would repeat the error. A call, not a trivially false `where` clause,
-    // so the check does not rest on rustc refusing such clauses. The proof trait is declared
-    // inside an unnamed `const`, where no other code can name it, let alone implement it for
-    // the struct's padding count.
+    // as a key or value would repeat the error. The proof trait is declared inside an unnamed
+    // `const`, where no other code can name it, let alone implement it for the struct's
+    // padding count; it is asked for by a path, with no generic parameter a user type could
+    // shadow.
     let message = format!("`{ident}` has padding bytes, so it cannot be `Pod`");
     let label = format!("`{ident}` has padding");
     let no_padding = quote_spanned! {ident.span()=>
@@ -72,27 +82,30 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 note = "BPF maps copy and compare every byte of keys and values, and padding bytes are uninitialized",
                 note = "make the padding an explicit field (e.g. `_pad: [u8; N]`) or reorder the fields from largest to smallest"
             )]
-            trait NoPadding<const PAD: usize> {}
-            impl NoPadding<0> for () {}
-            fn no_padding<T>()
-            where
-                T: NoPadding<{ ::core::mem::size_of::<#ident>() - (#sum) }>,
-            {
+            trait NoPadding<const PAD: usize> {
+                const PROVEN: ();
             }
-            let _ = no_padding::<()>;
+            impl NoPadding<0> for () {
+                const PROVEN: () = ();
+            }
+            const FIELDS: usize = 0 #(+ #sizes)*;
+            <() as NoPadding<{ ::core::mem::size_of::<#ident>() - FIELDS }>>::PROVEN
         };
     };
     Ok(quote! {
-        // SAFETY: every field is `Pod` and the struct's size is the sum of its fields' sizes,
-        // so it has no padding and no invalid bit patterns; both are checked below, and the
-        // crate does not compile when either fails.
+        // SAFETY: the struct has no padding and no invalid bit patterns: every field of the
+        // struct as compiled is `Pod`, its size is the sum of those fields' sizes, and the
+        // pattern below names every field; the crate does not compile when any of this fails.
         #[automatically_derived]
-        unsafe impl ::bpfmap::__private::Pod for #ident {}
+        unsafe impl #p::Pod for #ident {}
 
         #no_padding
 
-        const _: () = {
+        const _: fn() = || {
             #(#field_checks)*
+            let _ = |s: #ident| {
+                let #pattern = s;
+            };
         };
     })
 }

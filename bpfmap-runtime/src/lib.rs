@@ -59,6 +59,15 @@ pub mod __private {
     pub use crate::{Pod, rules};
     pub use linkme;
 
+    /// The size of a field, named by a closure that takes the struct and returns the field:
+    /// the type is the field's in the struct as compiled (`#[derive(Pod)]` sums these).
+    pub const fn size_of_field<S, F>(_field: fn(S) -> F) -> usize {
+        size_of::<F>()
+    }
+
+    /// Requires a field of the struct as compiled to be `Pod` (for `#[derive(Pod)]`).
+    pub fn field_is_pod<S, F: Pod>(_field: fn(S) -> F) {}
+
     /// A size in bytes as the u32 `BPF_MAP_CREATE` takes; a larger size saturates, which the
     /// rule book then refuses.
     pub const fn size_u32(size: usize) -> u32 {

@@ -62,7 +62,26 @@ struct Events {
     value: Packed,
 }
 
+/// Names the derive's own code must not capture: a struct called `T`, a field of type `T`, a
+/// field called `s`, a tuple struct.
+#[repr(C)]
+#[derive(Clone, Copy, Pod)]
+struct T {
+    s: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod)]
+struct HoldsT(T, u32);
+
+#[bpf_map(type = "hash", max_entries = 8)]
+struct Named {
+    key: T,
+    value: HoldsT,
+}
+
 fn main() {
+    assert_eq!(Named::DEF.value_size, 8);
     assert_eq!(Flows::DEF.key_size, 12);
     assert_eq!(Flows::DEF.value_size, 32);
     assert_eq!(Conns::DEF.key_size, 8);
