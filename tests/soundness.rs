@@ -490,3 +490,107 @@ fn an_array_behind_a_read_only_fd_cannot_be_mapped() {
     assert_eq!(err.errno(), Some(bpfmap::Errno::EINVAL));
     assert!(err.to_string().contains("only through an fd that may write it"), "{err}");
 }
+
+#[test]
+fn another_consumer_moving_the_position_is_detected() {
+    require_kernel!();
+    let maps = load();
+    let prog = output_program(&maps);
+    let events = maps.map::<Events>().expect("Events");
+    let mut consumer = maps.get::<Events>().consumer().expect("consumer");
+    emit(&maps, &prog, &[1; 64]);
+    assert_eq!(consumer.next().transpose().expect("record").map(<[u8]>::len), Some(64));
+    // A consumer in another process (here: the page mapped on its own) takes the next record.
+    emit(&maps, &prog, &[2; 64]);
+    write_consumer_position(events, 144);
+    let err = consumer.next().expect("an answer").expect_err("the move is reported");
+    assert!(
+        matches!(&err, Error::Ring { problem: RingProblem::SharedConsumer { expected: 0, found: 144 }, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("consume each ring from one process"), "{err}");
+    // This consumer goes on from the producer position.
+    assert!(consumer.next().is_none());
+    emit(&maps, &prog, &[3; 64]);
+    assert_eq!(consumer.next().transpose().expect("record"), Some(&[3; 64][..]));
+}
+
+/// Maps the user ring's producer page read-write on its own, as any process with the map's fd
+/// can, and writes `position` into it.
+fn write_producer_position(ring: &Map, position: u64) {
+    // SAFETY: a fresh shared mapping of the producer page (offset one page), written once and
+    // unmapped; the kernel lets a user ring's producer page be mapped writable.
+    unsafe {
+        let page = libc::mmap(
+            core::ptr::null_mut(),
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            ring.fd().as_raw_fd(),
+            4096,
+        );
+        assert_ne!(page, libc::MAP_FAILED, "mmap the producer page");
+        core::sync::atomic::AtomicU64::from_ptr(page.cast()).store(position, Ordering::Release);
+        libc::munmap(page, 4096);
+    }
+}
+
+#[test]
+fn a_misaligned_producer_position_is_refused_before_any_write() {
+    require_kernel!();
+    let maps = load();
+    let mut producer = maps.get::<Commands>().producer().expect("producer");
+    write_producer_position(maps.map::<Commands>().expect("Commands"), 4);
+    let err = producer.write(b"hello").expect_err("a misaligned producer position");
+    assert!(matches!(&err, Error::Ring { problem: RingProblem::Corrupt { position: 4, .. }, .. }), "{err:?}");
+    assert!(err.to_string().contains("the producer position is not 8-byte aligned"), "{err}");
+}
+
+#[test]
+fn a_user_record_longer_than_the_kernel_drains_is_refused() {
+    require_kernel!();
+    let def = MapDef::new(MapType::USER_RINGBUF, 0, 0, 32 << 20);
+    let map = bpfmap::create_map(&def).expect("a 32 MiB user ring");
+    let ring = bpfmap::UserRingBuf::new(&map).expect("handle");
+    let mut producer = ring.producer().expect("producer");
+    let err = producer.write(&vec![0; 16 << 20]).expect_err("16 MiB is past the kernel's record limit");
+    assert!(
+        matches!(&err, Error::Ring { problem: RingProblem::TooLarge { len, max }, .. } if *len == 16 << 20 && *max == (16 << 20) - 1),
+        "{err:?}"
+    );
+    producer.write(&vec![0; (16 << 20) - 1]).expect("the largest record the kernel drains");
+}
+
+#[test]
+fn a_definition_that_is_its_own_template_is_refused() {
+    require_kernel!();
+    static SELF: MapDef = MapDef::new(MapType::ARRAY_OF_MAPS, 4, 4, 1).with_inner(&SELF);
+    let err = bpfmap::create_map(&SELF).map(drop).expect_err("no map-of-maps template");
+    assert!(matches!(err, Error::Invalid { rule: bpfmap::RuleError::InnerInvalid { .. }, .. }), "{err:?}");
+}
+
+#[bpf_map(type = "arena", max_entries = 4, flags = "mmapable", name = "sd_heap")]
+struct Heap;
+
+#[test]
+fn arena_reads_and_writes_stay_in_the_arena_and_out_of_faulting_ones() {
+    require_kernel!();
+    let maps = load();
+    let heap = maps.get::<Heap>().mmap().expect("mmap");
+    let end = 4 * 4096;
+    heap.write(end - 3, &0x0102_0304u32).expect_err("past the end by one byte");
+    heap.write(end - 4, &0x0102_0304u32).expect("the last 4 bytes");
+    assert_eq!(heap.read::<u32>(end - 4).expect("read"), 0x0102_0304);
+    heap.write(4093, &0x0506_0708u32).expect("across two pages, at an odd offset");
+    assert_eq!(heap.read::<u32>(4093).expect("read"), 0x0506_0708);
+    assert!(heap.read::<u8>(usize::MAX).is_err(), "an offset that overflows");
+    assert_eq!(heap.read::<u64>(end - 16).expect("a word of the last page"), 0);
+    assert!(heap.read::<u64>(end - 7).is_err());
+
+    let def = MapDef::new(MapType::ARENA, 0, 0, 4).with_flags(MapFlags::MMAPABLE | MapFlags::SEGV_ON_FAULT);
+    let map = bpfmap::create_map(&def).expect("create");
+    let faulting = bpfmap::Arena::new(&map).expect("handle").mmap().expect("mmap");
+    let err = faulting.read::<u64>(0).expect_err("a page no program allocated");
+    assert!(err.to_string().contains("`segv_on_fault`"), "{err}");
+    assert!(faulting.write(0, &1u64).is_err());
+}

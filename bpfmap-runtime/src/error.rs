@@ -300,6 +300,15 @@ pub enum RingProblem {
         /// What is wrong, in words.
         what: &'static str,
     },
+    /// Another consumer of the ring, in another process, moved its consumer position from
+    /// `expected` (where this consumer left it) to `found`. A ring has one consumer: this one
+    /// went on from the producer position, and the records in between went to the other.
+    SharedConsumer {
+        /// Where this consumer left the position.
+        expected: u64,
+        /// Where it was found.
+        found: u64,
+    },
 }
 
 impl Error {
@@ -557,6 +566,12 @@ impl fmt::Display for Error {
                     f,
                     "cannot write to {map}: the ring is full ({needed} bytes needed, {available} free); \
                      wait until programs drain it (`wait`) and write again"
+                ),
+                RingProblem::SharedConsumer { expected, found } => write!(
+                    f,
+                    "cannot read {map} alone: another consumer (in another process) moved the consumer position \
+                     from {expected} to {found}; a ring buffer has one consumer, so records are lost to the other; \
+                     consume each ring from one process"
                 ),
                 RingProblem::Corrupt { position, what } => write!(
                     f,

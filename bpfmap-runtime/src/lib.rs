@@ -6,6 +6,14 @@
 
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
+// Ring positions are the kernel's `unsigned long`, read here as 8-byte atomics; mapped memory
+// is loaded in pieces of up to 8 bytes, which std allows on read-only pages only where those
+// loads are native. Both hold on 64-bit targets, which is what bpfmap is built for.
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!(
+    "bpfmap supports 64-bit targets: ring buffer positions and mapped memory are read as 8-byte atomics"
+);
+
 mod adopt;
 mod claims;
 mod compat;

@@ -143,8 +143,9 @@ impl Drop for Mmap {
 /// `src` is valid for reads of `size_of::<T>()` bytes for the duration of the call, in memory
 /// that is only ever accessed atomically (or outside this process), and is 8-byte aligned. It
 /// is `*mut` because atomics are made from pointers that may write (the mapping's own
-/// pointer); a mapping without `PROT_WRITE` is allowed, since only plain atomic loads of at
-/// most 8 bytes are made, which std permits on read-only memory.
+/// pointer); a mapping without `PROT_WRITE` is allowed, since only relaxed atomic loads of at
+/// most 8 bytes are made, which std permits on read-only memory on 64-bit targets (the crate
+/// builds for no others).
 #[inline(always)]
 pub(crate) unsafe fn load<T: Pod>(src: *mut u8) -> T {
     let mut out = core::mem::MaybeUninit::<T>::uninit();

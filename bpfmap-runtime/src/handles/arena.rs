@@ -1,7 +1,7 @@
 //! `Arena`: pages of memory shared by programs and user space.
 
 use crate::mapped::{self, Mmap};
-use crate::rules::Family;
+use crate::rules::{Family, MapFlags};
 use crate::{Error, HostLimits, Map, Pod};
 
 /// An `arena` map: `max_entries` pages that programs allocate with `bpf_arena_alloc_pages` and
@@ -15,9 +15,9 @@ use crate::{Error, HostLimits, Map, Pod};
 ///
 /// let maps = bpfmap::load()?;
 /// let heap = maps.get::<Heap>().mmap()?;
-/// assert!(heap.write(64, &0xfeed_u64));
-/// assert_eq!(heap.read::<u64>(64), Some(0xfeed));
-/// assert_eq!(heap.read::<u64>(heap.len()), None); // past the end
+/// heap.write(64, &0xfeed_u64)?;
+/// assert_eq!(heap.read::<u64>(64)?, 0xfeed);
+/// assert!(heap.read::<u64>(heap.len()).is_err()); // past the end
 /// # Ok::<(), bpfmap::Error>(())
 /// ```
 pub struct Arena<'m> {
@@ -44,7 +44,8 @@ impl<'m> Arena<'m> {
             })?;
         let at = usize::try_from(info.map_extra).unwrap_or(usize::MAX);
         let mmap = Mmap::new(self.map, len, 0, true, at)?;
-        Ok(ArenaMemory { mmap, _map: core::marker::PhantomData })
+        let faults = info.flags.contains(MapFlags::SEGV_ON_FAULT);
+        Ok(ArenaMemory { map: self.map, mmap, faults })
     }
 }
 
@@ -54,42 +55,66 @@ impl<'m> Arena<'m> {
 /// and [`write`](Self::write) copy byte by byte with relaxed atomics (see
 /// [`mapped`](crate::mapped)): never torn below a byte, never a data race, at any offset. A
 /// value wider than a byte may be read half-updated if a program writes it meanwhile.
+///
+/// A page that no program allocated is a zero page the kernel provides on first touch. In an
+/// arena created with `segv_on_fault` it is a `SIGSEGV` instead, so there `read` and `write`
+/// refuse: only the program knows which pages it allocated. (Where the kernel cannot allocate
+/// that zero page, the touch is a `SIGSEGV` too, as any memory access is without memory.)
 pub struct ArenaMemory<'m> {
+    map: &'m Map,
     mmap: Mmap,
-    _map: core::marker::PhantomData<&'m Map>,
+    /// `segv_on_fault`: touching a page that no program allocated kills the process.
+    faults: bool,
 }
 
 impl ArenaMemory<'_> {
-    /// A copy of the `T` at byte `offset`; `None` if it does not lie within the arena.
-    pub fn read<T: Pod>(&self, offset: usize) -> Option<T> {
+    /// A copy of the `T` at byte `offset`.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] if it does not lie within the arena, or the arena has
+    /// `segv_on_fault`.
+    pub fn read<T: Pod>(&self, offset: usize) -> Result<T, Error> {
         let src = self.range(offset, size_of::<T>())?;
         let mut out = core::mem::MaybeUninit::<T>::uninit();
         // SAFETY: `src` holds size_of::<T>() bytes of the mapping (`range`), which this handle
         // only accesses atomically; `out` has room for them; `T: Pod` accepts any bytes.
         unsafe {
             mapped::load_bytes(out.as_mut_ptr().cast(), src, size_of::<T>());
-            Some(out.assume_init())
+            Ok(out.assume_init())
         }
     }
 
-    /// Writes `value` at byte `offset`; `false` if it does not lie within the arena.
-    pub fn write<T: Pod>(&self, offset: usize, value: &T) -> bool {
-        match self.range(offset, size_of::<T>()) {
-            Some(dst) => {
-                // SAFETY: `dst` holds size_of::<T>() bytes of the writable mapping (`range`);
-                // `value`'s bytes are all initialized (`T: Pod` has no padding).
-                unsafe { mapped::store_bytes(dst, (value as *const T).cast(), size_of::<T>()) };
-                true
-            }
-            None => false,
-        }
+    /// Writes `value` at byte `offset`.
+    ///
+    /// # Errors
+    /// As [`read`](Self::read).
+    pub fn write<T: Pod>(&self, offset: usize, value: &T) -> Result<(), Error> {
+        let dst = self.range(offset, size_of::<T>())?;
+        // SAFETY: `dst` holds size_of::<T>() bytes of the writable mapping (`range`); `value`'s
+        // bytes are all initialized (`T: Pod` has no padding).
+        unsafe { mapped::store_bytes(dst, (value as *const T).cast(), size_of::<T>()) };
+        Ok(())
     }
 
-    /// The address of `len` bytes at `offset`, if they lie within the mapping.
-    fn range(&self, offset: usize, len: usize) -> Option<*mut u8> {
-        let end = offset.checked_add(len)?;
-        // SAFETY: `offset + len <= mapping length`, so the offset is within it.
-        (end <= self.mmap.len()).then(|| unsafe { self.mmap.ptr().add(offset) })
+    /// The address of `len` bytes at `offset`, if they lie within the mapping and touching
+    /// them cannot fault.
+    fn range(&self, offset: usize, len: usize) -> Result<*mut u8, Error> {
+        let mismatch = |what: String| Error::Mismatch { map: self.map.label(), what };
+        if self.faults {
+            return Err(mismatch(
+                "the arena has `segv_on_fault`: a page no program allocated would kill the process, so only \
+                 raw access (`as_ptr`) is offered"
+                    .to_string(),
+            ));
+        }
+        match offset.checked_add(len) {
+            // SAFETY: `offset + len <= mapping length`, so the offset is within it.
+            Some(end) if end <= self.mmap.len() => Ok(unsafe { self.mmap.ptr().add(offset) }),
+            _ => Err(mismatch(format!(
+                "{len} bytes at {offset} are past the arena's {} bytes",
+                self.mmap.len()
+            ))),
+        }
     }
 
     /// The start of the mapping, for code that needs raw access (bound by the same memory

@@ -72,18 +72,7 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
     /// many were written.
     pub fn set_batch(&self, indexes: &[u32], values: &[V]) -> Result<usize, Error> {
         super::hash::check_lengths(self.map, indexes.len(), values.len())?;
-        // SAFETY: not a per-CPU map (`check_shape` in `ArrayMap::new`); `write_batch` checks
-        // the slices' lengths against the map's sizes.
-        unsafe {
-            write_batch(
-                self.map,
-                Batch::Update,
-                slice_bytes(indexes),
-                Some(slice_bytes(values)),
-                None,
-                Update::Any,
-            )
-        }
+        write_batch(self.map, Batch::Update, slice_bytes(indexes), Some(slice_bytes(values)), Update::Any)
     }
 
     /// The array's memory, mapped into this process: reads and writes with no syscall (see
@@ -124,7 +113,7 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
 
     /// Every `(index, value)`, in index order, read with `BPF_MAP_LOOKUP_BATCH`.
     pub fn iter(&self) -> ArrayIter<'m, V> {
-        ArrayIter { source: EntrySource::new(self.map, None), map: self.map, decode: PlainDecode::default() }
+        ArrayIter { source: EntrySource::new(self.map), map: self.map, decode: PlainDecode::default() }
     }
 }
 

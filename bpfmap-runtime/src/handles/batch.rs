@@ -38,13 +38,17 @@ impl Buf {
 }
 
 /// The bytes the kernel copies for each value of `map`: its value size, or for a per-CPU map
-/// (`cpus` given) one 8-byte-aligned slot per possible CPU. Buffers are sized from the map's
-/// own definition, never from a handle's types, which are read out of them with checks.
-pub(crate) fn kernel_value_size(map: &Map, cpus: Option<usize>) -> usize {
+/// one 8-byte-aligned slot per possible CPU. Buffers are sized from the map's own definition
+/// and the kernel's CPU count, never from a handle's types, which are read out of them with
+/// checks.
+pub(crate) fn kernel_value_size(map: &Map) -> Result<usize, Error> {
+    use crate::rules::Family::{PerCpuArray, PerCpuCgroupStorage, PerCpuHash};
     let value_size = map.def().value_size as usize;
-    match cpus {
-        Some(cpus) => value_size.next_multiple_of(8) * cpus,
-        None => value_size,
+    match map.def().map_type.rules().map(|r| r.family) {
+        Some(PerCpuHash | PerCpuArray | PerCpuCgroupStorage) => {
+            Ok(value_size.next_multiple_of(8) * crate::possible_cpus()?)
+        }
+        _ => Ok(value_size),
     }
 }
 
@@ -71,14 +75,19 @@ pub(crate) struct BatchReader<'m> {
     started: bool,
     last: bool,
     delete: bool,
+    /// Why the reader cannot size its buffers (the CPU count of a per-CPU map is unknown),
+    /// reported by the first `next`.
+    broken: Option<Error>,
 }
 
 impl<'m> BatchReader<'m> {
-    /// A reader of `map`'s entries (taking them out with `delete`); `cpus` is the number of
-    /// possible CPUs for a per-CPU map, whose values come one slot per CPU.
-    pub(crate) fn new(map: &'m Map, cpus: Option<usize>, delete: bool) -> BatchReader<'m> {
+    /// A reader of `map`'s entries (taking them out with `delete`).
+    pub(crate) fn new(map: &'m Map, delete: bool) -> BatchReader<'m> {
         let key_size = map.def().key_size as usize;
-        let value_size = kernel_value_size(map, cpus);
+        let (value_size, broken) = match kernel_value_size(map) {
+            Ok(size) => (size, None),
+            Err(e) => (0, Some(e)),
+        };
         let per_entry = (key_size + value_size).max(1);
         let cap = (BATCH_BYTES / per_entry).max(16).min(map.def().max_entries.max(1) as usize) as u32;
         BatchReader {
@@ -94,6 +103,7 @@ impl<'m> BatchReader<'m> {
             started: false,
             last: false,
             delete,
+            broken,
         }
     }
 
@@ -140,6 +150,9 @@ impl<'m> BatchReader<'m> {
     // Once per batch: kept out of line so that `next` stays small.
     #[inline(never)]
     fn fill(&mut self) -> Result<(), Option<Error>> {
+        if let Some(e) = self.broken.take() {
+            return Err(Some(e));
+        }
         loop {
             let cap = self.cap as usize;
             self.keys.ensure(cap * self.key_size);
@@ -192,9 +205,9 @@ pub(crate) enum EntrySource<'m, K> {
 }
 
 impl<'m, K: Pod> EntrySource<'m, K> {
-    /// The entries of `map`; `cpus` as for [`BatchReader::new`].
-    pub(crate) fn new(map: &'m Map, cpus: Option<usize>) -> EntrySource<'m, K> {
-        EntrySource::Batch(BatchReader::new(map, cpus, false))
+    /// The entries of `map`.
+    pub(crate) fn new(map: &'m Map) -> EntrySource<'m, K> {
+        EntrySource::Batch(BatchReader::new(map, false))
     }
 }
 
@@ -289,21 +302,15 @@ impl<'m, K: Pod, V: Pod> Decode<'m> for PlainDecode<K, V> {
 /// [`Error::Batch`] with the count the kernel processed before it failed; [`Error::Mismatch`]
 /// if the buffers do not hold whole keys and values of the map's sizes (nothing is sent).
 ///
-/// # Safety
-/// `cpus` is `Some(possible CPUs)` for a per-CPU map (the count from
-/// [`possible_cpus`](crate::possible_cpus)) and `None` for any other: with it, the sizes the
-/// kernel reads are computed here from the map's definition, and the buffers' lengths are
-/// checked against them.
-pub(crate) unsafe fn write_batch(
+pub(crate) fn write_batch(
     map: &Map,
     op: Batch,
     keys: &[u8],
     values: Option<&[u8]>,
-    cpus: Option<usize>,
     update: Update,
 ) -> Result<usize, Error> {
     let key_size = map.def().key_size as usize;
-    let value_size = kernel_value_size(map, cpus);
+    let value_size = kernel_value_size(map)?;
     let count = keys.len().checked_div(key_size).unwrap_or(0);
     let whole = keys.len() == count * key_size && values.is_none_or(|v| v.len() == count * value_size);
     if key_size == 0 || !whole {
@@ -324,7 +331,7 @@ pub(crate) unsafe fn write_batch(
     if op == Batch::Update && update != Update::Any {
         for i in 0..count {
             // SAFETY: element `i` of each buffer, whose lengths hold `count` keys and values of
-            // the sizes the kernel reads (checked above; `cpus` per the contract).
+            // the sizes the kernel reads (checked above against `kernel_value_size`).
             unsafe {
                 sys::update(
                     map.fd(),
@@ -396,10 +403,10 @@ pub(crate) struct Drain<'m, D> {
 }
 
 impl<'m, D: Decode<'m>> Drain<'m, D> {
-    /// A drain of `map`; `cpus` as for [`BatchReader::new`].
-    pub(crate) fn new(map: &'m Map, cpus: Option<usize>, decode: D) -> Drain<'m, D> {
+    /// A drain of `map`.
+    pub(crate) fn new(map: &'m Map, decode: D) -> Drain<'m, D> {
         Drain {
-            reader: Some(BatchReader::new(map, cpus, true)),
+            reader: Some(BatchReader::new(map, true)),
             map,
             decode,
             fallback_left: map.def().max_entries as u64 + crate::HostLimits::current().possible_cpus as u64,

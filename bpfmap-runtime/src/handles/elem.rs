@@ -1,9 +1,11 @@
 //! Single-element operations shared by the typed handles.
 //!
 //! # Safety
-//! Every function here requires that `map`'s key size is `size_of::<K>()` and its value size
-//! is `size_of::<V>()`: the invariant each handle checks when it is made (or the declaration
-//! proves). The kernel then reads and writes exactly those many bytes.
+//! Every function here requires that `map`'s key size is `size_of::<K>()`, its value size is
+//! `size_of::<V>()`, and the kernel copies exactly that many bytes per value: not a per-CPU
+//! map (one slot per CPU) nor an fd map (an fd in, an id out). These are what `check_handle`
+//! establishes when a handle of the hash, array, LPM trie or cgroup storage family is made,
+//! and those handles are the only callers.
 
 use core::mem::MaybeUninit;
 

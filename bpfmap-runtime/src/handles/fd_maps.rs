@@ -43,10 +43,16 @@ fn remove_raw(map: &Map, key: &[u8]) -> Result<bool, Error> {
 fn get_raw(map: &Map, key: &[u8]) -> Result<Option<[u8; 8]>, Error> {
     let mut value = [0u8; 8];
     let size = map.def().value_size as usize;
-    check_len(map, key, value.get(..size))?;
-    // SAFETY: `key` has the map's key size and `value` has room for its value size, which
-    // `check_len` found to be at most 8 (`get(..size)` is `None` beyond).
-    let found = unsafe { sys::lookup(map.fd(), key.as_ptr(), value.as_mut_ptr(), 0) }
+    let Some(slot) = value.get_mut(..size) else {
+        return Err(Error::Mismatch {
+            map: map.label(),
+            what: format!("a value of {size} bytes, more than 8"),
+        });
+    };
+    check_len(map, key, Some(slot))?;
+    // SAFETY: `key` has the map's key size and `slot` is exactly its value size (`check_len`),
+    // within `value` (the `get_mut` above).
+    let found = unsafe { sys::lookup(map.fd(), key.as_ptr(), slot.as_mut_ptr(), 0) }
         .map_err(|errno| map.error(Op::Lookup, errno))?;
     Ok(found.then_some(value))
 }

@@ -87,24 +87,19 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// of entries written before the kernel refused one.
     pub fn insert_batch(&self, keys: &[K], values: &[V], update: Update) -> Result<usize, Error> {
         check_lengths(self.map, keys.len(), values.len())?;
-        // SAFETY: not a per-CPU map (`check_shape` in `HashMap::new`); `write_batch` checks the
-        // slices' lengths against the map's sizes.
-        unsafe {
-            write_batch(self.map, Batch::Update, slice_bytes(keys), Some(slice_bytes(values)), None, update)
-        }
+        write_batch(self.map, Batch::Update, slice_bytes(keys), Some(slice_bytes(values)), update)
     }
 
     /// Deletes every key of `keys` (`BPF_MAP_DELETE_BATCH`); returns how many were deleted.
     /// The kernel stops at the first key that is absent: a count below `keys.len()` means
     /// `keys[count]` was not there, and the keys after it were not deleted.
     pub fn remove_batch(&self, keys: &[K]) -> Result<usize, Error> {
-        // SAFETY: not a per-CPU map (`check_shape` in `HashMap::new`).
-        unsafe { write_batch(self.map, Batch::Delete, slice_bytes(keys), None, None, Update::Any) }
+        write_batch(self.map, Batch::Delete, slice_bytes(keys), None, Update::Any)
     }
 
     /// Takes every entry out of the map, in batches (`BPF_MAP_LOOKUP_AND_DELETE_BATCH`).
     pub fn drain(&self) -> HashDrain<'m, K, V> {
-        HashDrain(Drain::new(self.map, None, PlainDecode::default()))
+        HashDrain(Drain::new(self.map, PlainDecode::default()))
     }
 
     /// Deletes every entry.
@@ -120,7 +115,7 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// The entries, read with `BPF_MAP_LOOKUP_BATCH` into reused buffers (where the kernel
     /// lacks it: key by key, bounded as [`Keys`] is, skipping keys deleted meanwhile).
     pub fn iter(&self) -> HashIter<'m, K, V> {
-        HashIter { source: EntrySource::new(self.map, None), map: self.map, decode: PlainDecode::default() }
+        HashIter { source: EntrySource::new(self.map), map: self.map, decode: PlainDecode::default() }
     }
 }
 

@@ -6,7 +6,7 @@
 //! wraps around the end reads as one contiguous slice. Each record starts with an 8-byte
 //! header whose length word carries a busy bit (being written) and a discard bit.
 
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
@@ -18,6 +18,9 @@ use crate::rules::{Family, HostLimits, MapFlags, MapType};
 use crate::{Errno, Error, Map};
 
 const BUSY: u32 = 1 << 31;
+/// The kernel refuses (`E2BIG`) to hand a program a user ring record longer than its dynptrs
+/// allow, and stops draining at it: such records are refused before they are written.
+const MAX_USER_RECORD: usize = (1 << 24) - 1;
 const DISCARD: u32 = 1 << 30;
 const HEADER: u64 = 8;
 
@@ -104,13 +107,22 @@ impl Poller {
 ///
 /// [`next`](RingBufConsumer::next) returns a record without a syscall; the record's space is
 /// given back to the kernel when the next record is asked for (or the consumer drops), so the
-/// slice stays valid, and unchanged, while it is borrowed. One consumer per ring in a process
-/// ([`RingBuf::consumer`] refuses a second while this one lives).
+/// slice stays valid, and unchanged, while it is borrowed.
+///
+/// **One consumer per ring.** The ring's consumer position is one word that its consumer owns:
+/// [`RingBuf::consumer`] refuses a second consumer in this process while this one lives. A
+/// consumer in another process (two instances of a program reading one pinned ring) breaks
+/// the ring's protocol: it may release a record while it is lent here, letting programs write
+/// over it. The consumer detects such a move at its next read and reports
+/// [`RingProblem::SharedConsumer`]; consume each ring from one process.
 pub struct RingBufConsumer<'m> {
     map: &'m Map,
     ring: Ring,
     /// Our position: records before it were handed out.
     position: u64,
+    /// The consumer position as we last wrote it: another value in the page means another
+    /// consumer (in another process) moved it. (Atomic only so that `wait(&self)` updates it.)
+    released: AtomicU64,
     /// A corruption found when the consumer was made, reported by the first `next`.
     pending: Option<&'static str>,
     poller: Poller,
@@ -154,7 +166,8 @@ impl Ring {
     fn consumer_pos(&self) -> &AtomicU64 {
         // SAFETY: the first word of the consumer page: 8-aligned, mapped as long as `self`,
         // and accessed atomically by everyone (the kernel with smp_load_acquire and
-        // smp_store_release); a read-only mapping is only ever loaded from.
+        // smp_store_release). Where it is mapped read-only (a user ring's), it is only loaded,
+        // relaxed (`load_acquire`), which std allows on read-only memory on 64-bit targets.
         unsafe { AtomicU64::from_ptr(self.consumer.ptr().cast()) }
     }
 
@@ -188,13 +201,21 @@ impl<'m> RingBufConsumer<'m> {
         let poller = Poller::new(map, libc::EPOLLIN as u32)?;
         // The consumer page is writable by any process that maps the ring: check what it says
         // before trusting it as the place of a record header.
-        let start = ring.consumer_pos().load(Ordering::Acquire);
-        let producer = ring.producer_pos().load(Ordering::Acquire);
-        let (position, pending) = match check_start(start, producer, ring.size) {
+        let start = load_acquire(ring.consumer_pos());
+        let producer = load_acquire(ring.producer_pos());
+        let (position, pending) = match check_positions(start, producer, ring.size) {
             Ok(()) => (start, None),
             Err(what) => (producer, Some(what)),
         };
-        Ok(RingBufConsumer { map, ring, position, pending, poller, _claim: claim })
+        Ok(RingBufConsumer {
+            map,
+            ring,
+            position,
+            released: AtomicU64::new(start),
+            pending,
+            poller,
+            _claim: claim,
+        })
     }
 
     /// The next record, or `None` when every submitted record has been read.
@@ -209,12 +230,20 @@ impl<'m> RingBufConsumer<'m> {
             return Some(Err(self.corrupt(what)));
         }
         loop {
-            // Give the kernel back the space of the records handed out before.
-            self.ring.consumer_pos().store(self.position, Ordering::Release);
-            let producer = self.ring.producer_pos().load(Ordering::Acquire);
+            if let Some(err) = self.release() {
+                return Some(Err(err));
+            }
+            let producer = load_acquire(self.ring.producer_pos());
+            if producer.wrapping_sub(self.position) > self.ring.size && producer > self.position {
+                // The kernel wrote over records this consumer had not read: only a consumer
+                // elsewhere could have released them.
+                let err = self.corrupt("the producer is more than a ring ahead of this consumer");
+                self.position = producer;
+                return Some(Err(err));
+            }
             let data = self.ring.at(0);
             // SAFETY: `data` starts the data area, mapped twice (2 * size bytes) from the
-            // mapping's own pointer; `position` is 8-aligned: it started so (`check_start`) and
+            // mapping's own pointer; `position` is 8-aligned: it started so (`check_positions`) and
             // moves by multiples of 8.
             match unsafe { slot_at(data, self.ring.size, self.position, producer) } {
                 Slot::Empty => return None,
@@ -229,12 +258,32 @@ impl<'m> RingBufConsumer<'m> {
                     // SAFETY: the record's `len` bytes lie within the double mapping (`slot_at`
                     // checked them against the producer position and the ring size); they are
                     // complete (busy bit clear, read with acquire) and not written again until
-                    // the consumer position passes them, which only this consumer (claimed)
-                    // does, on the next call, after this borrow ends.
+                    // the consumer position passes them. Only the ring's one consumer moves it:
+                    // in this process that is this consumer (claimed), on the next call, after
+                    // this borrow ends; another process that consumes the same ring breaks the
+                    // ring's protocol, which `release` detects (see the type's docs).
                     return Some(Ok(unsafe { core::slice::from_raw_parts(data.add(offset), len) }));
                 }
             }
         }
+    }
+
+    /// Gives the kernel back the space of the records handed out before, after checking that
+    /// nobody else moved the consumer position meanwhile; if someone did, the consumer takes up
+    /// from the producer position and says so.
+    fn release(&mut self) -> Option<Error> {
+        let found = self.ring.consumer_pos().load(Ordering::Relaxed);
+        let expected = self.released.load(Ordering::Relaxed);
+        let moved = found != expected;
+        if moved {
+            self.position = load_acquire(self.ring.producer_pos());
+        }
+        self.ring.consumer_pos().store(self.position, Ordering::Release);
+        self.released.store(self.position, Ordering::Relaxed);
+        moved.then(|| Error::Ring {
+            map: self.map.label(),
+            problem: RingProblem::SharedConsumer { expected, found },
+        })
     }
 
     /// Calls `f` on every record available now; returns how many.
@@ -256,8 +305,13 @@ impl<'m> RingBufConsumer<'m> {
         // The kernel reports the ring readable while its consumer position trails the producer:
         // give back the records read so far first, or the last one read would wake us at once.
         // No record is borrowed now (they borrow `self` mutably), so their space is free to go.
+        if self.ring.consumer_pos().load(Ordering::Relaxed) != self.released.load(Ordering::Relaxed) {
+            // A consumer elsewhere moved the position: `next` reports it.
+            return Ok(true);
+        }
         self.ring.consumer_pos().store(self.position, Ordering::Release);
-        if self.pending.is_some() || self.ring.producer_pos().load(Ordering::Acquire) > self.position {
+        self.released.store(self.position, Ordering::Relaxed);
+        if self.pending.is_some() || load_acquire(self.ring.producer_pos()) > self.position {
             return Ok(true);
         }
         self.poller.wait(self.map, timeout)
@@ -265,12 +319,20 @@ impl<'m> RingBufConsumer<'m> {
 
     /// The bytes submitted but not read yet.
     pub fn pending(&self) -> u64 {
-        self.ring.producer_pos().load(Ordering::Acquire).saturating_sub(self.position)
+        load_acquire(self.ring.producer_pos()).saturating_sub(self.position)
     }
 
     fn corrupt(&self, what: &'static str) -> Error {
         Error::Ring { map: self.map.label(), problem: RingProblem::Corrupt { position: self.position, what } }
     }
+}
+
+/// A load with acquire semantics that is also allowed on a page mapped without `PROT_WRITE`:
+/// std permits only relaxed atomic loads on read-only memory, so the acquire is a fence.
+fn load_acquire(word: &AtomicU64) -> u64 {
+    let value = word.load(Ordering::Relaxed);
+    fence(Ordering::Acquire);
+    value
 }
 
 /// What a ring holds at a consumer position.
@@ -305,7 +367,9 @@ unsafe fn slot_at(data: *mut u8, size: u64, position: u64, producer: u64) -> Slo
     // SAFETY: `offset < size` and 8-aligned (position is), so the header word is an aligned
     // u32 within the data, which the kernel writes atomically (the busy bit is cleared with a
     // release store, read here with acquire).
-    let len = unsafe { AtomicU32::from_ptr(data.add(offset).cast()) }.load(Ordering::Acquire);
+    // The data is mapped read-only: a relaxed load, then the acquire as a fence.
+    let len = unsafe { AtomicU32::from_ptr(data.add(offset).cast()) }.load(Ordering::Relaxed);
+    fence(Ordering::Acquire);
     if len & BUSY != 0 {
         return Slot::Empty;
     }
@@ -323,11 +387,14 @@ unsafe fn slot_at(data: *mut u8, size: u64, position: u64, producer: u64) -> Slo
     Slot::Record { offset: offset + HEADER as usize, len: bytes as usize, next }
 }
 
-/// Whether a consumer position read from the (writable) consumer page can be where the next
-/// record starts: 8-aligned, not past the producer, and at most a ring behind it.
-fn check_start(consumer: u64, producer: u64, size: u64) -> Result<(), &'static str> {
+/// Whether the two positions of a ring, read from pages that other processes may write, can
+/// be: both 8-aligned, the consumer not past the producer, and at most a ring behind it.
+fn check_positions(consumer: u64, producer: u64, size: u64) -> Result<(), &'static str> {
     if !consumer.is_multiple_of(8) {
         return Err("the consumer position is not 8-byte aligned");
+    }
+    if !producer.is_multiple_of(8) {
+        return Err("the producer position is not 8-byte aligned");
     }
     match producer.checked_sub(consumer) {
         None => Err("the consumer position is past the producer position"),
@@ -391,15 +458,15 @@ impl<'m> UserRingBufProducer<'m> {
     /// the ring) holds a position the ring's protocol rules out.
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let size = self.ring.size;
-        let max = size - HEADER;
-        let len = u32::try_from(bytes.len()).ok().filter(|len| len & (BUSY | DISCARD) == 0);
+        let max = (size - HEADER).min(MAX_USER_RECORD as u64);
+        let len = u32::try_from(bytes.len()).ok().filter(|_| bytes.len() <= MAX_USER_RECORD);
         let total = (bytes.len() as u64 + HEADER).next_multiple_of(8);
         let Some(len) = len.filter(|_| total <= size) else {
             return Err(self.ring_error(RingProblem::TooLarge { len: bytes.len(), max }));
         };
-        let consumer = self.ring.consumer_pos().load(Ordering::Acquire);
-        let producer = self.ring.producer_pos().load(Ordering::Acquire);
-        if let Err(what) = check_start(consumer, producer, size) {
+        let consumer = load_acquire(self.ring.consumer_pos());
+        let producer = load_acquire(self.ring.producer_pos());
+        if let Err(what) = check_positions(consumer, producer, size) {
             return Err(self.ring_error(RingProblem::Corrupt { position: producer, what }));
         }
         let available = size - (producer - consumer);
@@ -407,7 +474,7 @@ impl<'m> UserRingBufProducer<'m> {
             return Err(self.ring_error(RingProblem::Full { needed: total, available }));
         }
         let header = self.ring.at(producer);
-        // SAFETY: `producer` is 8-aligned (`check_start`), so the header is an aligned word in
+        // SAFETY: `producer` is 8-aligned (`check_positions`), so the header is an aligned word in
         // the data mapping, and the `total <= size` bytes from it lie within the double mapping
         // (writable: the producer maps it so). The space from `producer` to `consumer + size`
         // is free (`available >= total`): the kernel reads no record there until the producer
@@ -433,8 +500,8 @@ impl<'m> UserRingBufProducer<'m> {
 
     /// The bytes free for records now.
     pub fn available(&self) -> u64 {
-        let producer = self.ring.producer_pos().load(Ordering::Acquire);
-        let consumer = self.ring.consumer_pos().load(Ordering::Acquire);
+        let producer = load_acquire(self.ring.producer_pos());
+        let consumer = load_acquire(self.ring.consumer_pos());
         self.ring.size.saturating_sub(producer.saturating_sub(consumer))
     }
 
@@ -519,9 +586,9 @@ mod tests {
 
     #[test]
     fn start_positions_are_checked() {
-        assert_eq!(check_start(8, 16, 64), Ok(()));
-        assert!(check_start(4, 16, 64).is_err());
-        assert!(check_start(24, 16, 64).is_err());
-        assert!(check_start(0, 72, 64).is_err());
+        assert_eq!(check_positions(8, 16, 64), Ok(()));
+        assert!(check_positions(4, 16, 64).is_err());
+        assert!(check_positions(24, 16, 64).is_err());
+        assert!(check_positions(0, 72, 64).is_err());
     }
 }

@@ -91,7 +91,7 @@ pub enum Pinning {
 /// };
 /// assert_eq!(def, MapDef::new(MapType::HASH, 4, 8, 100).with_flags(MapFlags::NO_PREALLOC));
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy)]
 pub struct MapDef {
     /// The map's name, as the kernel keeps it.
     pub name: MapName,
@@ -232,6 +232,56 @@ impl MapDef {
     }
 }
 
+impl MapDef {
+    /// Every field but `inner`.
+    fn own_fields(&self) -> (MapName, MapType, u32, u32, u32, MapFlags, u32, u64, Pinning) {
+        let MapDef {
+            name,
+            map_type,
+            key_size,
+            value_size,
+            max_entries,
+            flags,
+            numa_node,
+            map_extra,
+            inner: _,
+            pinning,
+        } = *self;
+        (name, map_type, key_size, value_size, max_entries, flags, numa_node, map_extra, pinning)
+    }
+}
+
+/// Equal fields, and equal templates one level down: templates of templates (which no valid
+/// definition has, and a static definition may form a cycle of) compare by address.
+impl PartialEq for MapDef {
+    fn eq(&self, other: &MapDef) -> bool {
+        let template_eq = |a: &MapDef, b: &MapDef| {
+            a.own_fields() == b.own_fields()
+                && match (a.inner, b.inner) {
+                    (None, None) => true,
+                    (Some(x), Some(y)) => core::ptr::eq(x, y),
+                    _ => false,
+                }
+        };
+        self.own_fields() == other.own_fields()
+            && match (self.inner, other.inner) {
+                (None, None) => true,
+                (Some(a), Some(b)) => template_eq(a, b),
+                _ => false,
+            }
+    }
+}
+
+impl Eq for MapDef {}
+
+/// The fields and the template's fields (as far as `PartialEq` looks).
+impl core::hash::Hash for MapDef {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.own_fields().hash(state);
+        self.inner.map(MapDef::own_fields).hash(state);
+    }
+}
+
 impl fmt::Debug for MapDef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("MapDef");
@@ -248,7 +298,8 @@ impl fmt::Debug for MapDef {
             d.field("map_extra", &self.map_extra);
         }
         if let Some(inner) = self.inner {
-            d.field("inner", inner);
+            // One level: a template has no template of its own, and a cycle must still print.
+            d.field("inner", &format_args!("{inner}"));
         }
         if self.pinning != Pinning::None {
             d.field("pinning", &self.pinning);

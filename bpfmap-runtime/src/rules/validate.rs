@@ -318,13 +318,26 @@ pub const fn check_name(name: &MapName) -> Check {
 
 /// The inner map template of a map-of-maps, which must itself be valid.
 pub const fn check_inner(rules: &TypeRules, inner: Option<&MapDef>, host: &HostLimits) -> Check {
+    check_inner_at(rules, inner, host, 0)
+}
+
+/// How deep templates are followed: a valid map-of-maps has a template without one, and a
+/// static definition may name itself, which must end in an error, not a stack overflow.
+const MAX_TEMPLATE_DEPTH: u32 = 2;
+
+/// [`check_inner`] for a definition `depth` templates down.
+const fn check_inner_at(rules: &TypeRules, inner: Option<&MapDef>, host: &HostLimits, depth: u32) -> Check {
     let map_of_maps = matches!(rules.creation, Creation::NeedsInner);
     match inner {
         None if map_of_maps => Err(RuleError::InnerMissing { map_type: rules.map_type }),
         None => Ok(()),
         Some(_) if !map_of_maps => Err(RuleError::InnerUnexpected { map_type: rules.map_type }),
+        Some(inner) if depth >= MAX_TEMPLATE_DEPTH => {
+            Err(RuleError::InnerType { inner: inner.map_type, errno: Errno::EINVAL })
+        }
         Some(inner) => {
-            if let Err(e) = inner.validate_on(host) {
+            // The template is created first, so its own refusal comes first.
+            if let Err(e) = validate_at(inner, host, depth + 1) {
                 return Err(RuleError::InnerInvalid { inner: inner.map_type, errno: e.errno() });
             }
             match inner.map_type {
@@ -449,6 +462,11 @@ const fn ceiling(r: Check) -> Check {
 
 /// Every rule, in the kernel's order; see [`MapDef::validate_on`].
 pub(super) const fn validate(def: &MapDef, host: &HostLimits) -> Check {
+    validate_at(def, host, 0)
+}
+
+/// [`validate`] for a definition `depth` templates down.
+const fn validate_at(def: &MapDef, host: &HostLimits, depth: u32) -> Check {
     let mut flags = def.flags;
     // map_create's generic checks come before it looks at the type.
     if def.map_extra != 0
@@ -500,7 +518,7 @@ pub(super) const fn validate(def: &MapDef, host: &HostLimits) -> Check {
             ExtraCeiling => ceiling(extra),
             Token if flags.contains(MapFlags::TOKEN_FD) => Err(RuleError::TokenFd),
             Token => Ok(()),
-            Inner => check_inner(rules, def.inner, host),
+            Inner => check_inner_at(rules, def.inner, host, depth),
         });
         i += 1;
     }
@@ -536,5 +554,17 @@ mod tests {
         // Rounding up past u32::MAX rounds down instead, as the kernel does: still refused.
         let huge = lru(u32::MAX, MapFlags::NO_COMMON_LRU).validate_on(&host(2));
         assert!(matches!(huge, Err(RuleError::MaxEntries { errno: Errno::E2BIG, .. })), "{huge:?}");
+    }
+
+    /// A definition that names itself as its template is refused after one level, not by a
+    /// stack overflow; comparing, hashing and printing it end too.
+    #[test]
+    fn a_definition_that_is_its_own_template_is_refused() {
+        static SELF: MapDef = MapDef::new(MapType::ARRAY_OF_MAPS, 4, 4, 1).with_inner(&SELF);
+        assert!(matches!(SELF.validate(), Err(RuleError::InnerInvalid { errno: Errno::EINVAL, .. })));
+        assert_eq!(SELF, SELF);
+        let _ = format!("{SELF:?}");
+        use core::hash::Hash;
+        SELF.hash(&mut std::collections::hash_map::DefaultHasher::new());
     }
 }
