@@ -36,8 +36,9 @@ pub(crate) enum Cmd {
 /// Every pointer the kernel reads from `attr` for `cmd` must be valid for the sizes the
 /// kernel uses (the map's key and value sizes, the path's NUL, the info length), and every
 /// pointer it writes through must be valid for writes of those sizes.
+#[inline]
 pub(crate) unsafe fn bpf<A: Copy>(cmd: Cmd, attr: &mut A) -> Result<i64, Errno> {
-    retry_interrupted(attr, |attr| {
+    retry_interrupted(attr, cmd.writes_attr(), |attr| {
         // SAFETY: `attr` is a live `#[repr(C)]` attr prefix of the size passed; the pointers
         // it holds are the caller's responsibility (see above).
         let ret = unsafe {
@@ -52,15 +53,42 @@ pub(crate) unsafe fn bpf<A: Copy>(cmd: Cmd, attr: &mut A) -> Result<i64, Errno> 
     })
 }
 
-/// Runs `call` until it is not interrupted, giving each try `attr` as it was first filled.
+impl Cmd {
+    /// Whether the kernel writes results into this command's attr (a batch's `count` and
+    /// token, an info's length): only those need the attr restored before a retry.
+    const fn writes_attr(self) -> bool {
+        !matches!(
+            self,
+            Cmd::MapCreate
+                | Cmd::MapLookupElem
+                | Cmd::MapUpdateElem
+                | Cmd::MapDeleteElem
+                | Cmd::MapGetNextKey
+                | Cmd::ObjPin
+                | Cmd::ObjGet
+                | Cmd::MapGetFdById
+                | Cmd::MapLookupAndDeleteElem
+                | Cmd::MapFreeze
+        )
+    }
+}
+
+/// Runs `call` until it is not interrupted, giving each try `attr` as it was first filled
+/// (kept only where the kernel `writes` into it).
+#[inline(always)]
 fn retry_interrupted<A: Copy>(
     attr: &mut A,
+    writes: bool,
     mut call: impl FnMut(&mut A) -> Result<i64, Errno>,
 ) -> Result<i64, Errno> {
-    let original = *attr;
+    let original = writes.then_some(*attr);
     loop {
         match call(attr) {
-            Err(Errno::EINTR) => *attr = original,
+            Err(Errno::EINTR) => {
+                if let Some(original) = original {
+                    *attr = original;
+                }
+            }
             done => return done,
         }
     }
@@ -308,7 +336,7 @@ mod tests {
     fn an_interrupted_command_is_retried_with_the_attr_as_filled() {
         let mut attr = attr::MapBatch { count: 64, ..Default::default() };
         let mut tries = Vec::new();
-        let result = retry_interrupted(&mut attr, |attr| {
+        let result = retry_interrupted(&mut attr, true, |attr| {
             tries.push(attr.count);
             if tries.len() == 1 {
                 // The kernel wrote back a partial count before it was interrupted.
@@ -321,7 +349,7 @@ mod tests {
         assert_eq!(tries, [64, 64], "the retry asked for the whole batch again");
         let mut calls = 0;
         assert_eq!(
-            retry_interrupted(&mut attr, |_| {
+            retry_interrupted(&mut attr, true, |_| {
                 calls += 1;
                 Err(Errno::EPERM)
             }),
