@@ -7,6 +7,7 @@
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
 mod adopt;
+pub mod btf;
 mod compat;
 mod errno;
 mod error;
