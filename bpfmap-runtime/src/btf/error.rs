@@ -1,4 +1,5 @@
-//! Why a description cannot be encoded ([`EncodeError`]).
+//! Why a description cannot be encoded ([`EncodeError`]), and why a blob cannot be read or
+//! answer a query ([`BtfError`]).
 
 use core::fmt;
 
@@ -182,3 +183,83 @@ impl fmt::Display for EncodeError {
 }
 
 impl std::error::Error for EncodeError {}
+
+/// What went wrong reading a BTF blob or answering a query about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BtfErrorKind {
+    /// The header: magic, version, lengths, section bounds.
+    Header,
+    /// The string section, or a name offset into it.
+    Strings,
+    /// A type record: truncated, of an unknown kind, or too many.
+    Type,
+    /// A type id that is not in the blob.
+    NoSuchType,
+    /// A chain of types longer than [`MAX_DEPTH`](super::MAX_DEPTH): a cycle, or nesting
+    /// deeper than the kernel follows.
+    TooDeep,
+    /// A type of another kind than the query needs (`nr_elems` of a struct).
+    WrongKind,
+    /// A type without a size (`void`, a function, a forward declaration).
+    NoSize,
+    /// A size that does not fit in u32.
+    Overflow,
+}
+
+/// Why [`Btf::parse`](super::Btf::parse) refused a blob, or a query on a parsed blob failed:
+/// what was wrong, and where (byte offset in the blob, type id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BtfError {
+    kind: BtfErrorKind,
+    type_id: Option<u32>,
+    offset: Option<usize>,
+    detail: String,
+}
+
+impl BtfError {
+    pub(crate) fn new(kind: BtfErrorKind, detail: impl Into<String>) -> BtfError {
+        BtfError { kind, type_id: None, offset: None, detail: detail.into() }
+    }
+
+    pub(crate) fn at_type(mut self, id: u32) -> BtfError {
+        self.type_id = Some(id);
+        self
+    }
+
+    pub(crate) fn at_offset(mut self, offset: usize) -> BtfError {
+        self.offset = Some(offset);
+        self
+    }
+
+    /// What kind of problem it is.
+    pub fn kind(&self) -> BtfErrorKind {
+        self.kind
+    }
+
+    /// The id of the type it concerns, if one.
+    pub fn type_id(&self) -> Option<u32> {
+        self.type_id
+    }
+
+    /// The byte offset in the blob where it was found, if parsing.
+    pub fn offset(&self) -> Option<usize> {
+        self.offset
+    }
+}
+
+/// `BTF type [3] at byte 84: ...`, the parts that are known.
+impl fmt::Display for BtfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BTF")?;
+        if let Some(id) = self.type_id {
+            write!(f, " type [{id}]")?;
+        }
+        if let Some(offset) = self.offset {
+            write!(f, " at byte {offset}")?;
+        }
+        write!(f, ": {}", self.detail)
+    }
+}
+
+impl std::error::Error for BtfError {}

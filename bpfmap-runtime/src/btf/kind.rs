@@ -17,6 +17,10 @@ pub(crate) const MAX_NAME_OFFSET: u32 = 0x00ff_ffff;
 pub(crate) const MAX_VLEN: u32 = 0xffff;
 /// `BTF_INT_SIGNED`.
 pub(crate) const INT_SIGNED: u8 = 1 << 0;
+/// `BTF_INT_CHAR`.
+pub(crate) const INT_CHAR: u8 = 1 << 1;
+/// `BTF_INT_BOOL`.
+pub(crate) const INT_BOOL: u8 = 1 << 2;
 
 /// How deep the kernel follows types: `MAX_RESOLVE_DEPTH` in `kernel/bpf/btf.c` bounds its
 /// resolver (for chains of types that refer to later ids: "Exceeded max resolving depth:32",
