@@ -25,6 +25,16 @@ impl RawBtf {
         self.raw_type(name, 1 << 24, size, &[(encoding << 24) | (size * 8)])
     }
 
+    /// A `STRUCT` of `members` (name, type id, byte offset), not checked.
+    pub(crate) fn strukt(mut self, name: &str, size: u32, members: &[(&str, u32, u32)]) -> RawBtf {
+        let name = self.string(name);
+        let mut extra = Vec::new();
+        for &(member, ty, offset) in members {
+            extra.extend([self.string(member), ty, offset * 8]);
+        }
+        self.raw_type(name, 4 << 24 | members.len() as u32, size, &extra)
+    }
+
     /// Any record: `struct btf_type` and the words that follow it.
     pub(crate) fn raw_type(mut self, name_off: u32, info: u32, size_or_type: u32, extra: &[u32]) -> RawBtf {
         for word in [name_off, info, size_or_type].iter().chain(extra) {
