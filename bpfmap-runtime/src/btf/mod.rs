@@ -62,6 +62,8 @@ mod layout;
 mod parse;
 
 #[cfg(test)]
+mod parse_fuzz;
+#[cfg(test)]
 mod test_blob;
 
 pub use desc::{F32, F64, I8, I16, I32, I64, I128, Member, SPIN_LOCK, TypeDesc, U8, U16, U32, U64, U128};
