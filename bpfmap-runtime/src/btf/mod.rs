@@ -62,6 +62,8 @@ mod layout;
 mod parse;
 
 #[cfg(test)]
+mod kernel_tests;
+#[cfg(test)]
 mod parse_fuzz;
 #[cfg(test)]
 mod test_blob;
