@@ -224,27 +224,22 @@ impl Walk<'_> {
                     return self.diff(&here, here.at(rust_name(d.ty, 0)), "no such field".into());
                 }
                 (None, Some(f)) => {
-                    let name = self.member_name(f);
-                    let here = place.member(&name, place.offset.saturating_add(f.bit_offset / 8));
-                    return self.diff(&here, "no such field".into(), self.found_member(f, &here));
+                    let here = place.member(&self.member_name(f), 0);
+                    return self.diff(&here, "no such field".into(), self.found_member(f, place.offset));
                 }
                 (None, None) => return None,
             };
             let here = place.member(d.name, place.offset.saturating_add(d.offset));
             let found_name = self.member_name(f);
             if d.name != found_name {
-                let found_place =
-                    Place { offset: place.offset.saturating_add(f.bit_offset / 8), ..place.member("", 0) };
                 return self.diff(
                     &here,
                     format!("`{}` {}", d.name, here.at(rust_name(d.ty, 0))),
-                    format!("`{found_name}` {}", self.found_member(f, &found_place)),
+                    format!("`{found_name}` {}", self.found_member(f, place.offset)),
                 );
             }
             if f.bitfield_size != 0 || !f.bit_offset.is_multiple_of(8) || f.bit_offset / 8 != d.offset {
-                let found_place =
-                    Place { offset: place.offset.saturating_add(f.bit_offset / 8), ..place.member("", 0) };
-                return self.diff(&here, here.at(rust_name(d.ty, 0)), self.found_member(f, &found_place));
+                return self.diff(&here, here.at(rust_name(d.ty, 0)), self.found_member(f, place.offset));
             }
             if let Some(diff) = self.compare(d.ty, f.ty, &here, depth + 1) {
                 return Some(diff);
@@ -261,19 +256,17 @@ impl Walk<'_> {
         }
     }
 
-    /// A found member's type and position: `__u32 at 8`, `__u32:3 at bit 35`.
-    fn found_member(&self, m: &BtfMember, place: &Place) -> String {
+    /// A found member of a struct at `base` (from the start of the outermost type), with its
+    /// type and position: `__u32 at 8`, or `__u32:3 at bit 35` for a bitfield.
+    fn found_member(&self, m: &BtfMember, base: u32) -> String {
         let ty = c_name(self.btf, m.ty, 0);
+        let bit = u64::from(base) * 8 + u64::from(m.bit_offset);
         if m.bitfield_size != 0 {
-            format!(
-                "{ty}:{} at bit {}",
-                m.bitfield_size,
-                u64::from(place.offset) * 8 + u64::from(m.bit_offset % 8)
-            )
-        } else if !m.bit_offset.is_multiple_of(8) {
-            format!("{ty} at bit {}", u64::from(place.offset) * 8 + u64::from(m.bit_offset % 8))
+            format!("{ty}:{} at bit {bit}", m.bitfield_size)
+        } else if !bit.is_multiple_of(8) {
+            format!("{ty} at bit {bit}")
         } else {
-            place.at(ty)
+            format!("{ty} at {}", bit / 8)
         }
     }
 }
