@@ -15,6 +15,7 @@ compile_error!(
 );
 
 mod adopt;
+pub mod btf;
 mod claims;
 mod compat;
 mod cpus;

@@ -161,3 +161,52 @@ const _: () = {
     assert!(offset_of!(ProgLoad, prog_flags) == 44);
     assert!(size_of::<ProgLoad>() == 48);
 };
+
+/// `BPF_BTF_LOAD`, with the fields of later kernels zeroed: the kernel takes a longer attr
+/// whose unknown fields are zero.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct BtfLoad {
+    pub btf: u64,
+    pub btf_log_buf: u64,
+    pub btf_size: u32,
+    pub btf_log_size: u32,
+    pub btf_log_level: u32,
+    /// Output (Linux 6.4): the log size the kernel needed, NUL included.
+    pub btf_log_true_size: u32,
+    /// `BPF_F_TOKEN_FD` when `btf_token_fd` is set (Linux 6.9).
+    pub btf_flags: u32,
+    pub btf_token_fd: i32,
+}
+
+const _: () = {
+    assert!(offset_of!(BtfLoad, btf_log_buf) == 8);
+    assert!(offset_of!(BtfLoad, btf_size) == 16);
+    assert!(offset_of!(BtfLoad, btf_log_size) == 20);
+    assert!(offset_of!(BtfLoad, btf_log_level) == 24);
+    assert!(offset_of!(BtfLoad, btf_log_true_size) == 28);
+    assert!(offset_of!(BtfLoad, btf_flags) == 32);
+    assert!(offset_of!(BtfLoad, btf_token_fd) == 36);
+    assert!(size_of::<BtfLoad>() == 40);
+};
+
+/// `struct bpf_btf_info`, as `BPF_OBJ_GET_INFO_BY_FD` fills it.
+#[repr(C)]
+#[derive(Default, Clone, Copy, Debug)]
+pub(crate) struct BtfInfo {
+    pub btf: u64,
+    pub btf_size: u32,
+    pub id: u32,
+    pub name: u64,
+    pub name_len: u32,
+    pub kernel_btf: u32,
+}
+
+const _: () = {
+    assert!(offset_of!(BtfInfo, btf_size) == 8);
+    assert!(offset_of!(BtfInfo, id) == 12);
+    assert!(offset_of!(BtfInfo, name) == 16);
+    assert!(offset_of!(BtfInfo, name_len) == 24);
+    assert!(offset_of!(BtfInfo, kernel_btf) == 28);
+    assert!(size_of::<BtfInfo>() == 32);
+};

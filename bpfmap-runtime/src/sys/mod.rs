@@ -20,6 +20,8 @@ pub(crate) enum Cmd {
     ObjGet = 7,
     MapGetFdById = 14,
     ObjGetInfoByFd = 15,
+    BtfLoad = 18,
+    BtfGetFdById = 19,
     MapLookupAndDeleteElem = 21,
     MapFreeze = 22,
     MapLookupBatch = 24,
@@ -326,6 +328,126 @@ pub(crate) fn prog_load_socket_filter(insns: &[u64]) -> Result<OwnedFd, Errno> {
     // SAFETY: the kernel reads `insn_cnt` 8-byte instructions from `insns` and a NUL-terminated
     // string from `license`, both alive for the call; PROG_LOAD returns a new fd.
     unsafe { bpf(Cmd::ProgLoad, &mut attr).and_then(|ret| owned_fd(ret)) }
+}
+
+// BTF objects: loading a blob, opening one by id, reading one back. Only the BTF module's
+// tests use them until map creation passes BTF; each `expect` then goes.
+
+/// The first size of the log buffer of `BPF_BTF_LOAD`; enough for a few hundred types.
+const BTF_LOG_START: usize = 64 * 1024;
+/// The largest log buffer tried (the kernel takes up to `u32::MAX >> 2`).
+const BTF_LOG_MAX: usize = 16 << 20;
+/// How many loads, each with a larger log, before giving up on ENOSPC.
+const BTF_LOAD_TRIES: u32 = 4;
+
+/// `BPF_BTF_LOAD`: loads `blob` with the kernel's log at level 1, which `log` receives (its
+/// text, without the NUL) whether the load succeeds or fails: it tells how the kernel read
+/// each type and, on failure, why it refused one. A log that does not fit makes the kernel
+/// answer ENOSPC (even for a good blob); the load is then retried with a larger buffer,
+/// as large as the kernel says it needs (Linux 6.4+) or four times larger, a few times.
+#[cfg_attr(not(test), expect(dead_code, reason = "map creation with BTF will call it"))]
+pub(crate) fn btf_load(blob: &[u8], log: &mut Vec<u8>) -> Result<OwnedFd, Errno> {
+    btf_load_with(blob, log, BTF_LOG_START)
+}
+
+/// [`btf_load`] with the first log buffer `start` bytes long (at least 128, the smallest
+/// the kernel takes before 6.4).
+pub(crate) fn btf_load_with(blob: &[u8], log: &mut Vec<u8>, start: usize) -> Result<OwnedFd, Errno> {
+    let btf_size = u32::try_from(blob.len()).map_err(|_| Errno::E2BIG)?;
+    let mut len = start.clamp(128, BTF_LOG_MAX);
+    let mut tries = 1;
+    loop {
+        let mut buf = vec![0u8; len];
+        let mut attr = attr::BtfLoad {
+            btf: ptr(blob.as_ptr()),
+            btf_log_buf: ptr(buf.as_mut_ptr()),
+            btf_size,
+            btf_log_size: len as u32,
+            btf_log_level: 1,
+            ..Default::default()
+        };
+        // SAFETY: the kernel reads `btf_size` bytes at `btf`, which `blob` holds, and writes at
+        // most `btf_log_size` bytes at `btf_log_buf`, which `buf` holds; both outlive the call.
+        // BTF_LOAD returns a new fd.
+        let loaded = unsafe { bpf(Cmd::BtfLoad, &mut attr).and_then(|ret| owned_fd(ret)) };
+        let text = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        buf.truncate(text);
+        *log = buf;
+        match loaded {
+            Err(Errno::ENOSPC) if tries < BTF_LOAD_TRIES && len < BTF_LOG_MAX => {
+                // Linux 6.4+ reports the size it needed; older kernels leave 0.
+                let needed = attr.btf_log_true_size as usize;
+                len = if needed > len { needed } else { len.saturating_mul(4) }.min(BTF_LOG_MAX);
+                tries += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// `BPF_BTF_GET_FD_BY_ID`: opens the BTF object with kernel id `id`.
+#[cfg_attr(not(test), expect(dead_code, reason = "map creation with BTF will call it"))]
+pub(crate) fn btf_fd_by_id(id: u32) -> Result<OwnedFd, Errno> {
+    let mut attr = attr::GetId { id, ..Default::default() };
+    // SAFETY: GET_FD_BY_ID reads no pointers and returns a new fd.
+    unsafe { bpf(Cmd::BtfGetFdById, &mut attr).and_then(|ret| owned_fd(ret)) }
+}
+
+/// A BTF object as `BPF_OBJ_GET_INFO_BY_FD` describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct BtfObject {
+    /// Its kernel id.
+    pub id: u32,
+    /// The blob, as loaded.
+    pub data: Vec<u8>,
+    /// Its name: empty for a loaded blob, `vmlinux` or a module's name for the kernel's.
+    pub name: String,
+    /// Whether it is the kernel's or a module's own BTF.
+    pub kernel_btf: bool,
+}
+
+/// `BPF_OBJ_GET_INFO_BY_FD` on a BTF fd into `info`.
+///
+/// # Safety
+/// `info.btf` must be null or writable for `info.btf_size` bytes, and `info.name` null or
+/// writable for `info.name_len` bytes.
+unsafe fn btf_info_into(fd: BorrowedFd<'_>, info: &mut attr::BtfInfo) -> Result<(), Errno> {
+    let mut attr = attr::InfoByFd {
+        bpf_fd: fd_u32(fd),
+        info_len: size_of::<attr::BtfInfo>() as u32,
+        info: ptr(info as *mut attr::BtfInfo),
+    };
+    // SAFETY: `info` is writable for `info_len` bytes; the pointers in it are the caller's.
+    unsafe { bpf(Cmd::ObjGetInfoByFd, &mut attr) }.map(drop)
+}
+
+/// Reads back the BTF object `fd`: its id, name and bytes. Two calls: the first learns the
+/// sizes, the second copies (a loaded object never changes size).
+#[cfg_attr(not(test), expect(dead_code, reason = "map creation with BTF will call it"))]
+pub(crate) fn btf_info(fd: BorrowedFd<'_>) -> Result<BtfObject, Errno> {
+    let mut sizes = attr::BtfInfo::default();
+    // SAFETY: null pointers with zero lengths: the kernel writes only the fixed fields.
+    unsafe { btf_info_into(fd, &mut sizes) }?;
+    let mut data = vec![0u8; sizes.btf_size as usize];
+    let mut name = vec![0u8; sizes.name_len as usize + 1];
+    let mut info = attr::BtfInfo {
+        btf: ptr(data.as_mut_ptr()),
+        btf_size: data.len() as u32,
+        name: ptr(name.as_mut_ptr()),
+        name_len: name.len() as u32,
+        ..Default::default()
+    };
+    // SAFETY: `data` and `name` are writable for the lengths passed and outlive the call.
+    unsafe { btf_info_into(fd, &mut info) }?;
+    data.truncate(info.btf_size as usize);
+    let name_end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    name.truncate(name_end);
+    Ok(BtfObject {
+        id: info.id,
+        data,
+        name: String::from_utf8_lossy(&name).into_owned(),
+        kernel_btf: info.kernel_btf != 0,
+    })
 }
 
 #[cfg(test)]

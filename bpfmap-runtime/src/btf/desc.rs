@@ -1,0 +1,829 @@
+//! [`TypeDesc`]: a Rust type as BTF describes it, built in `const` context, and the `const fn`s
+//! that answer questions about it at compile time (size, consistency, `bpf_spin_lock`).
+
+use super::error::EncodeError;
+use super::kind::{MAX_DEPTH, MAX_NAME_LEN, MAX_VLEN};
+
+/// A Rust type as BTF describes it: data built at compile time (by `#[derive(Pod)]` and the runtime's impls for primitives and arrays), never by run-time reflection.
+///
+/// Descriptions refer to each other through `&'static` references, so one description of a
+/// struct serves every map that uses it. [`BtfBuilder`](super::BtfBuilder) writes them as BTF;
+/// [`diff_layout`](super::diff_layout) compares them with BTF read back.
+///
+/// The derived `PartialEq` and `Hash` follow the references (structural equality); they
+/// assume an acyclic description, which every description of a real Rust type is. The
+/// `const fn`s here and the builder stop at [`MAX_DEPTH`](super::MAX_DEPTH) instead.
+///
+/// ```
+/// use bpfmap::btf::{Member, TypeDesc, U16, U32};
+///
+/// const FLOW_KEY: TypeDesc = TypeDesc::Struct {
+///     name: "FlowKey",
+///     size: 12,
+///     members: &[
+///         Member { name: "saddr", offset: 0, ty: &U32 },
+///         Member { name: "daddr", offset: 4, ty: &U32 },
+///         Member { name: "sport", offset: 8, ty: &U16 },
+///         Member { name: "dport", offset: 10, ty: &U16 },
+///     ],
+/// };
+/// const _: () = assert!(FLOW_KEY.check().is_ok());
+/// assert_eq!(FLOW_KEY.size(), Some(12));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TypeDesc {
+    /// An integer: its Rust name ("u32", "i64"), size in bytes (1, 2, 4, 8, 16), signedness.
+    Int {
+        /// The Rust name, written as the BTF name.
+        name: &'static str,
+        /// Size in bytes.
+        size: u32,
+        /// Whether it is signed.
+        signed: bool,
+    },
+    /// A float ("f32", "f64").
+    Float {
+        /// The Rust name.
+        name: &'static str,
+        /// Size in bytes.
+        size: u32,
+    },
+    /// `[elem; len]`.
+    Array {
+        /// The element type.
+        elem: &'static TypeDesc,
+        /// The number of elements.
+        len: u32,
+    },
+    /// A `#[repr(C)]` struct: name, size in bytes, members in declaration order.
+    Struct {
+        /// The struct's name (a raw identifier `r#type` without its `r#`).
+        name: &'static str,
+        /// Size in bytes, trailing padding included.
+        size: u32,
+        /// Members in declaration order.
+        members: &'static [Member],
+    },
+    /// A `#[repr(transparent)]` struct: a typedef named `name` of its one non-zero-sized field's type.
+    Typedef {
+        /// The struct's name.
+        name: &'static str,
+        /// The type of its non-zero-sized field.
+        ty: &'static TypeDesc,
+    },
+    /// `size` bytes the type does not describe further (a hand-written `Pod` impl): encoded as an array of u8.
+    Opaque {
+        /// Size in bytes.
+        size: u32,
+    },
+}
+
+/// One member of a [`TypeDesc::Struct`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Member {
+    /// The field's name (a raw identifier `r#type` without its `r#`).
+    pub name: &'static str,
+    /// Byte offset.
+    pub offset: u32,
+    /// The field's type.
+    pub ty: &'static TypeDesc,
+}
+
+/// `u8`: written as an unsigned 1-byte `INT`, not as C's `char`.
+pub const U8: TypeDesc = TypeDesc::Int { name: "u8", size: 1, signed: false };
+/// `u16`.
+pub const U16: TypeDesc = TypeDesc::Int { name: "u16", size: 2, signed: false };
+/// `u32`.
+pub const U32: TypeDesc = TypeDesc::Int { name: "u32", size: 4, signed: false };
+/// `u64`.
+pub const U64: TypeDesc = TypeDesc::Int { name: "u64", size: 8, signed: false };
+/// `u128`.
+pub const U128: TypeDesc = TypeDesc::Int { name: "u128", size: 16, signed: false };
+/// `i8`.
+pub const I8: TypeDesc = TypeDesc::Int { name: "i8", size: 1, signed: true };
+/// `i16`.
+pub const I16: TypeDesc = TypeDesc::Int { name: "i16", size: 2, signed: true };
+/// `i32`.
+pub const I32: TypeDesc = TypeDesc::Int { name: "i32", size: 4, signed: true };
+/// `i64`.
+pub const I64: TypeDesc = TypeDesc::Int { name: "i64", size: 8, signed: true };
+/// `i128`.
+pub const I128: TypeDesc = TypeDesc::Int { name: "i128", size: 16, signed: true };
+/// `f32`: a `FLOAT`, which the kernel knows since Linux 5.13.
+pub const F32: TypeDesc = TypeDesc::Float { name: "f32", size: 4 };
+/// `f64`: a `FLOAT`, which the kernel knows since Linux 5.13.
+pub const F64: TypeDesc = TypeDesc::Float { name: "f64", size: 8 };
+
+/// The name by which the kernel recognises a spin lock in a map value.
+const SPIN_LOCK_NAME: &str = "bpf_spin_lock";
+
+/// `struct bpf_spin_lock { __u32 val; }`: the kernel recognises a lock in a map value by this
+/// struct name and its size, 4 bytes (`btf_get_field_type`, `btf_find_struct`), and then lets
+/// BPF programs take it and user space read and write the value under it (`BPF_F_LOCK`).
+pub const SPIN_LOCK: TypeDesc = TypeDesc::Struct {
+    name: SPIN_LOCK_NAME,
+    size: 4,
+    members: &[Member { name: "val", offset: 0, ty: &U32 }],
+};
+
+impl TypeDesc {
+    /// `[elem; len]`, for impls generic over the length:
+    /// `const DESC: &'static TypeDesc = &TypeDesc::array(T::DESC, N);`.
+    ///
+    /// # Panics
+    /// When `len` exceeds `u32::MAX`, which BTF cannot count; in `const` context that is a
+    /// compile error, as it should be.
+    pub const fn array(elem: &'static TypeDesc, len: usize) -> TypeDesc {
+        assert!(len <= u32::MAX as usize, "BTF counts array elements in a u32");
+        TypeDesc::Array { elem, len: len as u32 }
+    }
+
+    /// The size in bytes, or `None` when it does not fit in u32 (a huge array) or the
+    /// description nests deeper than [`MAX_DEPTH`](super::MAX_DEPTH).
+    pub const fn size(&self) -> Option<u32> {
+        size_at(self, 0)
+    }
+
+    /// Whether [`BtfBuilder::add`](super::BtfBuilder::add) accepts this description: names
+    /// are C identifiers, sizes are ones the kernel knows, every struct's members lie inside
+    /// it, in order and without overlap. The same rules the builder applies, as a `const fn`
+    /// so that a derive can refuse a bad description at compile time:
+    ///
+    /// ```
+    /// use bpfmap::btf::{Member, TypeDesc, U32, U64};
+    ///
+    /// const BAD: TypeDesc = TypeDesc::Struct {
+    ///     name: "Stats",
+    ///     size: 12,
+    ///     members: &[Member { name: "count", offset: 0, ty: &U32 }, Member { name: "bytes", offset: 8, ty: &U64 }],
+    /// };
+    /// const CHECKED: Result<(), bpfmap::btf::EncodeError> = BAD.check();
+    /// // In a derive: `if let Err(e) = CHECKED { panic!("{}", e.summary()) }`.
+    /// assert_eq!(CHECKED.unwrap_err().summary(), "a member ends past the end of its struct");
+    /// ```
+    pub const fn check(&self) -> Result<(), EncodeError> {
+        check_at(self, 0)
+    }
+
+    /// How many `bpf_spin_lock`s the kernel finds in a map value of this type. It looks as
+    /// Linux 6.11+ does (`btf_find_field_one`): among the members of the value struct (a
+    /// typedef of a struct counts as the struct), into nested struct members and arrays of
+    /// them, but not through typedefs below the top, and it ignores a `bpf_spin_lock` that is
+    /// not 4 bytes or not 4-aligned. The type `bpf_spin_lock` itself, as a whole value, holds
+    /// none: the kernel looks only at members. Older kernels look only at direct members.
+    ///
+    /// ```
+    /// use bpfmap::btf::{Member, SPIN_LOCK, TypeDesc, U32};
+    ///
+    /// const LOCKED: TypeDesc = TypeDesc::Struct {
+    ///     name: "Locked",
+    ///     size: 8,
+    ///     members: &[Member { name: "lock", offset: 0, ty: &SPIN_LOCK }, Member { name: "n", offset: 4, ty: &U32 }],
+    /// };
+    /// assert_eq!(LOCKED.spin_lock_count(), 1);
+    /// assert!(LOCKED.contains_spin_lock());
+    /// assert_eq!(LOCKED.spin_lock_offset(), Some(0));
+    /// assert_eq!(LOCKED.spin_lock_error(), None);
+    /// ```
+    pub const fn spin_lock_count(&self) -> u32 {
+        scan_value(self).count
+    }
+
+    /// Whether a map value of this type holds a `bpf_spin_lock` (see
+    /// [`spin_lock_count`](TypeDesc::spin_lock_count) for where the kernel looks).
+    pub const fn contains_spin_lock(&self) -> bool {
+        scan_value(self).count > 0
+    }
+
+    /// The byte offset of the first `bpf_spin_lock` in a map value of this type.
+    pub const fn spin_lock_offset(&self) -> Option<u32> {
+        scan_value(self).first
+    }
+
+    /// The kernel rule about `bpf_spin_lock` that a map value of this type breaks, if any: at
+    /// most one lock (a second in the same struct fails `BPF_BTF_LOAD` itself with E2BIG, and
+    /// nothing about it in the log), none in an array of more than one element (EINVAL at map
+    /// creation), no deeper than the kernel looks (E2BIG).
+    pub const fn spin_lock_error(&self) -> Option<&'static str> {
+        scan_value(self).error
+    }
+}
+
+const fn size_at(desc: &TypeDesc, depth: u32) -> Option<u32> {
+    if depth >= MAX_DEPTH {
+        return None;
+    }
+    match *desc {
+        TypeDesc::Int { size, .. }
+        | TypeDesc::Float { size, .. }
+        | TypeDesc::Struct { size, .. }
+        | TypeDesc::Opaque { size } => Some(size),
+        TypeDesc::Array { elem, len } => match size_at(elem, depth + 1) {
+            Some(size) => size.checked_mul(len),
+            None => None,
+        },
+        TypeDesc::Typedef { ty, .. } => size_at(ty, depth + 1),
+    }
+}
+
+/// A C identifier the kernel's `btf_name_valid_identifier` accepts on every kernel.
+pub(crate) const fn is_c_identifier(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_NAME_LEN {
+        return false;
+    }
+    if !(bytes[0].is_ascii_alphabetic() || bytes[0] == b'_') {
+        return false;
+    }
+    let mut i = 1;
+    while i < bytes.len() {
+        if !(bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A name the string section can hold: a NUL would end it early.
+const fn has_nul(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0 {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The float a member's type is, through typedefs (the kernel checks float alignment after
+/// resolving modifiers).
+const fn float_size(desc: &TypeDesc, depth: u32) -> Option<u32> {
+    if depth >= MAX_DEPTH {
+        return None;
+    }
+    match *desc {
+        TypeDesc::Float { size, .. } => Some(size),
+        TypeDesc::Typedef { ty, .. } => float_size(ty, depth + 1),
+        _ => None,
+    }
+}
+
+/// Children first (so that the deepest problem is found), then the node itself.
+const fn check_at(desc: &TypeDesc, depth: u32) -> Result<(), EncodeError> {
+    if depth >= MAX_DEPTH {
+        return Err(EncodeError::TooDeep);
+    }
+    match *desc {
+        TypeDesc::Array { elem: inner, .. } | TypeDesc::Typedef { ty: inner, .. } => {
+            if let Err(e) = check_at(inner, depth + 1) {
+                return Err(e);
+            }
+        }
+        TypeDesc::Struct { members, .. } => {
+            let mut i = 0;
+            while i < members.len() {
+                if let Err(e) = check_at(members[i].ty, depth + 1) {
+                    return Err(e);
+                }
+                i += 1;
+            }
+        }
+        TypeDesc::Int { .. } | TypeDesc::Float { .. } | TypeDesc::Opaque { .. } => {}
+    }
+    check_node(desc)
+}
+
+/// The rules about `desc` itself, its children taken as valid: what the encoder checks once
+/// per distinct type (a recursive check of every use would repeat work for shared types).
+pub(crate) const fn check_node(desc: &TypeDesc) -> Result<(), EncodeError> {
+    match *desc {
+        TypeDesc::Int { name, size, .. } => {
+            if has_nul(name) {
+                return Err(EncodeError::InvalidName { name, what: "integer" });
+            }
+            match size {
+                1 | 2 | 4 | 8 | 16 => Ok(()),
+                _ => Err(EncodeError::IntSize { name, size }),
+            }
+        }
+        TypeDesc::Float { name, size } => {
+            if has_nul(name) {
+                return Err(EncodeError::InvalidName { name, what: "float" });
+            }
+            match size {
+                2 | 4 | 8 | 12 | 16 => Ok(()),
+                _ => Err(EncodeError::FloatSize { name, size }),
+            }
+        }
+        TypeDesc::Array { elem, len } => match size_at(elem, 0) {
+            Some(elem_size) if elem_size.checked_mul(len).is_some() => Ok(()),
+            Some(elem_size) => Err(EncodeError::ArrayTooLarge { len, elem_size }),
+            None => Err(EncodeError::TooDeep),
+        },
+        TypeDesc::Struct { name, size, members } => check_struct(name, size, members),
+        TypeDesc::Typedef { name, .. } => {
+            if is_c_identifier(name) {
+                Ok(())
+            } else {
+                Err(EncodeError::InvalidName { name, what: "typedef" })
+            }
+        }
+        TypeDesc::Opaque { .. } => Ok(()),
+    }
+}
+
+const fn check_struct(name: &'static str, size: u32, members: &[Member]) -> Result<(), EncodeError> {
+    if !name.is_empty() && !is_c_identifier(name) {
+        return Err(EncodeError::InvalidName { name, what: "struct" });
+    }
+    if members.len() > MAX_VLEN as usize {
+        return Err(EncodeError::TooManyMembers { strukt: name, count: members.len() });
+    }
+    let mut previous_end = 0;
+    let mut i = 0;
+    while i < members.len() {
+        let m = &members[i];
+        if !m.name.is_empty() && !is_c_identifier(m.name) {
+            return Err(EncodeError::InvalidName { name: m.name, what: "member" });
+        }
+        let Some(member_size) = size_at(m.ty, 0) else { return Err(EncodeError::TooDeep) };
+        if m.offset < previous_end {
+            return Err(EncodeError::MemberOverlap {
+                strukt: name,
+                member: m.name,
+                offset: m.offset,
+                previous_end,
+            });
+        }
+        // Written so that it cannot overflow.
+        if m.offset > size || member_size > size - m.offset {
+            return Err(EncodeError::MemberOutside {
+                strukt: name,
+                member: m.name,
+                offset: m.offset,
+                size: member_size,
+                struct_size: size,
+            });
+        }
+        // The struct record stores the offset in bits, in a u32.
+        if m.offset > u32::MAX / 8 {
+            return Err(EncodeError::OffsetTooLarge { strukt: name, member: m.name, offset: m.offset });
+        }
+        if let Some(float) = float_size(m.ty, 0) {
+            let align = if float < 8 { float } else { 8 };
+            if !m.offset.is_multiple_of(align) {
+                return Err(EncodeError::MisalignedFloat { strukt: name, member: m.name, offset: m.offset });
+            }
+        }
+        previous_end = m.offset + member_size;
+        i += 1;
+    }
+    Ok(())
+}
+
+/// What the kernel finds looking for `bpf_spin_lock` in a map value.
+#[derive(Clone, Copy)]
+struct LockScan {
+    count: u32,
+    first: Option<u32>,
+    error: Option<&'static str>,
+}
+
+const NO_LOCK: LockScan = LockScan { count: 0, first: None, error: None };
+const TWO_LOCKS: &str = "a map value holds at most one bpf_spin_lock";
+const LOCK_IN_ARRAY: &str = "a bpf_spin_lock cannot be in an array of more than one element";
+const LOCK_TOO_DEEP: &str =
+    "the map value nests structs or arrays more than 32 deep, past where the kernel looks for bpf_spin_lock";
+
+const fn lock_error(error: &'static str) -> LockScan {
+    LockScan { count: 0, first: None, error: Some(error) }
+}
+
+const fn merge(a: LockScan, b: LockScan) -> LockScan {
+    let count = a.count.saturating_add(b.count);
+    let first = if a.first.is_some() { a.first } else { b.first };
+    let error = if a.error.is_some() {
+        a.error
+    } else if b.error.is_some() {
+        b.error
+    } else if count > 1 {
+        Some(TWO_LOCKS)
+    } else {
+        None
+    };
+    LockScan { count, first, error }
+}
+
+/// The value type as `map_check_btf` sees it (modifiers resolved), searched if a struct.
+const fn scan_value(desc: &TypeDesc) -> LockScan {
+    let mut desc = desc;
+    let mut depth = 0;
+    while let TypeDesc::Typedef { ty, .. } = *desc {
+        if depth == MAX_DEPTH {
+            return lock_error(LOCK_TOO_DEEP);
+        }
+        desc = ty;
+        depth += 1;
+    }
+    match *desc {
+        TypeDesc::Struct { members, .. } => scan_struct(members, 0, 0),
+        _ => NO_LOCK,
+    }
+}
+
+/// `btf_find_struct_field`: every member of a struct at `base` (absolute offset), `level`
+/// structs below the value.
+const fn scan_struct(members: &[Member], base: u32, level: u32) -> LockScan {
+    let mut scan = NO_LOCK;
+    let mut i = 0;
+    while i < members.len() {
+        let m = &members[i];
+        scan = merge(scan, scan_member(m.ty, base.saturating_add(m.offset), m.offset, level));
+        i += 1;
+    }
+    scan
+}
+
+/// `btf_find_field_one`: arrays flattened, then a lock, a struct to look into, or nothing.
+/// The kernel checks a lock's alignment on its offset in the struct that holds it.
+const fn scan_member(ty: &TypeDesc, offset: u32, offset_in_parent: u32, level: u32) -> LockScan {
+    let mut ty = ty;
+    let mut elems: u32 = 1;
+    let mut dims = 0;
+    while let TypeDesc::Array { elem, len } = *ty {
+        if dims == MAX_DEPTH {
+            return lock_error(LOCK_TOO_DEEP);
+        }
+        elems = elems.saturating_mul(len);
+        ty = elem;
+        dims += 1;
+    }
+    if elems == 0 {
+        return NO_LOCK;
+    }
+    let TypeDesc::Struct { name, size, members } = *ty else { return NO_LOCK };
+    if str_eq(name, SPIN_LOCK_NAME) {
+        if size != 4 || !offset_in_parent.is_multiple_of(4) {
+            return NO_LOCK;
+        }
+        if elems > 1 {
+            return lock_error(LOCK_IN_ARRAY);
+        }
+        return LockScan { count: 1, first: Some(offset), error: None };
+    }
+    if level + 1 >= MAX_DEPTH {
+        return lock_error(LOCK_TOO_DEEP);
+    }
+    let inner = scan_struct(members, offset, level + 1);
+    if inner.count > 0 && elems > 1 && inner.error.is_none() {
+        return lock_error(LOCK_IN_ARRAY);
+    }
+    inner
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `#[derive(Pod)]` and the runtime's impls will implement: a description per type,
+    /// as an associated const.
+    trait Describe {
+        const DESC: &'static TypeDesc;
+    }
+    impl Describe for u32 {
+        const DESC: &'static TypeDesc = &U32;
+    }
+    impl Describe for u8 {
+        const DESC: &'static TypeDesc = &U8;
+    }
+    // The pattern the derive needs: a `&'static` description of a generic array, built from
+    // the element's. It compiles because the `&` is the const's final value, which Rust
+    // extends to `'static` (no promotion of a generic expression is involved).
+    impl<T: Describe, const N: usize> Describe for [T; N] {
+        const DESC: &'static TypeDesc = &TypeDesc::Array { elem: T::DESC, len: N as u32 };
+    }
+    // The same through the checked constructor.
+    #[allow(dead_code)]
+    struct Checked<T>(T);
+    impl<T: Describe, const N: usize> Describe for Checked<[T; N]> {
+        const DESC: &'static TypeDesc = &TypeDesc::array(T::DESC, N);
+    }
+    // A derived struct that holds a generic array.
+    #[allow(dead_code)]
+    #[repr(C)]
+    struct Key {
+        addr: [u8; 16],
+        port: u32,
+    }
+    impl Describe for Key {
+        const DESC: &'static TypeDesc = &TypeDesc::Struct {
+            name: "Key",
+            size: 20,
+            members: &[
+                Member { name: "addr", offset: 0, ty: <[u8; 16]>::DESC },
+                Member { name: "port", offset: 16, ty: <u32>::DESC },
+            ],
+        };
+    }
+    // A compile-time check the way a derive would write it.
+    const _: () = if let Err(e) = Key::DESC.check() {
+        panic!("{}", e.summary())
+    };
+
+    #[test]
+    fn generic_array_descriptions_are_static() {
+        let d: &'static TypeDesc = <[[u32; 3]; 2]>::DESC;
+        assert_eq!(d, &TypeDesc::Array { elem: &TypeDesc::Array { elem: &U32, len: 3 }, len: 2 });
+        assert_eq!(d.size(), Some(24));
+        assert_eq!(<Checked<[u8; 7]>>::DESC, &TypeDesc::Array { elem: &U8, len: 7 });
+        assert_eq!(Key::DESC.size(), Some(size_of::<Key>() as u32));
+        assert_eq!(Key::DESC.check(), Ok(()));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(U128.size(), Some(16));
+        assert_eq!(SPIN_LOCK.size(), Some(4));
+        assert_eq!(TypeDesc::Typedef { name: "Port", ty: &U16 }.size(), Some(2));
+        assert_eq!(TypeDesc::Opaque { size: 9 }.size(), Some(9));
+        assert_eq!(TypeDesc::Array { elem: &U64, len: u32::MAX }.size(), None);
+        assert_eq!(TypeDesc::Array { elem: &U64, len: 0 }.size(), Some(0));
+    }
+
+    const fn nested(depth: u32) -> &'static TypeDesc {
+        // Statics cannot be built in a loop; a chain of typedefs of fixed length instead.
+        const T1: TypeDesc = TypeDesc::Typedef { name: "t", ty: &U32 };
+        const T2: TypeDesc = TypeDesc::Typedef { name: "t", ty: &T1 };
+        const T4: TypeDesc = TypeDesc::Typedef { name: "t", ty: &TypeDesc::Typedef { name: "t", ty: &T2 } };
+        const T8: TypeDesc = TypeDesc::Array {
+            elem: &TypeDesc::Array {
+                elem: &TypeDesc::Array { elem: &TypeDesc::Array { elem: &T4, len: 1 }, len: 1 },
+                len: 1,
+            },
+            len: 1,
+        };
+        const T16: TypeDesc = TypeDesc::Typedef {
+            name: "t",
+            ty: &TypeDesc::Typedef {
+                name: "t",
+                ty: &TypeDesc::Typedef {
+                    name: "t",
+                    ty: &TypeDesc::Typedef {
+                        name: "t",
+                        ty: &TypeDesc::Typedef {
+                            name: "t",
+                            ty: &TypeDesc::Typedef {
+                                name: "t",
+                                ty: &TypeDesc::Typedef {
+                                    name: "t",
+                                    ty: &TypeDesc::Typedef { name: "t", ty: &T8 },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        };
+        const T32: TypeDesc = TypeDesc::Array {
+            elem: &TypeDesc::Array {
+                elem: &TypeDesc::Array {
+                    elem: &TypeDesc::Array {
+                        elem: &TypeDesc::Array {
+                            elem: &TypeDesc::Array {
+                                elem: &TypeDesc::Array {
+                                    elem: &TypeDesc::Array {
+                                        elem: &TypeDesc::Array {
+                                            elem: &TypeDesc::Array {
+                                                elem: &TypeDesc::Array {
+                                                    elem: &TypeDesc::Array {
+                                                        elem: &TypeDesc::Array {
+                                                            elem: &TypeDesc::Array {
+                                                                elem: &TypeDesc::Array {
+                                                                    elem: &TypeDesc::Array {
+                                                                        elem: &T16,
+                                                                        len: 1,
+                                                                    },
+                                                                    len: 1,
+                                                                },
+                                                                len: 1,
+                                                            },
+                                                            len: 1,
+                                                        },
+                                                        len: 1,
+                                                    },
+                                                    len: 1,
+                                                },
+                                                len: 1,
+                                            },
+                                            len: 1,
+                                        },
+                                        len: 1,
+                                    },
+                                    len: 1,
+                                },
+                                len: 1,
+                            },
+                            len: 1,
+                        },
+                        len: 1,
+                    },
+                    len: 1,
+                },
+                len: 1,
+            },
+            len: 1,
+        };
+        const T33: TypeDesc = TypeDesc::Typedef { name: "t", ty: &T32 };
+        match depth {
+            32 => &T32,
+            33 => &T33,
+            _ => &T1,
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        // `nested(32)` is 32 arrays and typedefs around a u32: 33 types from the outside in,
+        // one more than the limit; its element is exactly at the limit.
+        assert_eq!(nested(32).check(), Err(EncodeError::TooDeep));
+        assert_eq!(nested(32).size(), None);
+        let TypeDesc::Array { elem: at_limit, .. } = *nested(32) else { unreachable!() };
+        assert_eq!(at_limit.check(), Ok(()));
+        assert_eq!(at_limit.size(), Some(4));
+        assert_eq!(nested(33).check(), Err(EncodeError::TooDeep));
+    }
+
+    #[test]
+    fn a_self_referring_description_ends() {
+        static LOOP: TypeDesc = TypeDesc::Typedef { name: "Loop", ty: &LOOP };
+        static ARRAY_LOOP: TypeDesc = TypeDesc::Array { elem: &ARRAY_LOOP, len: 2 };
+        static STRUCT_LOOP: TypeDesc = TypeDesc::Struct {
+            name: "S",
+            size: 8,
+            members: &[Member { name: "s", offset: 0, ty: &STRUCT_LOOP }],
+        };
+        for desc in [&LOOP, &ARRAY_LOOP, &STRUCT_LOOP] {
+            assert_eq!(desc.check(), Err(EncodeError::TooDeep));
+            assert!(!desc.contains_spin_lock());
+        }
+        assert_eq!(LOOP.size(), None);
+        assert_eq!(STRUCT_LOOP.size(), Some(8));
+        assert_eq!(LOOP.spin_lock_error(), Some(LOCK_TOO_DEEP));
+        assert_eq!(ARRAY_LOOP.spin_lock_error(), None, "not a struct: the kernel looks no further");
+        assert_eq!(STRUCT_LOOP.spin_lock_error(), Some(LOCK_TOO_DEEP));
+    }
+
+    fn strukt(name: &'static str, size: u32, members: &'static [Member]) -> TypeDesc {
+        TypeDesc::Struct { name, size, members }
+    }
+
+    #[test]
+    fn check_refuses_what_the_kernel_refuses() {
+        static M_U32: [Member; 2] =
+            [Member { name: "a", offset: 0, ty: &U32 }, Member { name: "b", offset: 2, ty: &U32 }];
+        assert_eq!(
+            strukt("S", 8, &M_U32).check(),
+            Err(EncodeError::MemberOverlap { strukt: "S", member: "b", offset: 2, previous_end: 4 })
+        );
+        static PAST: [Member; 1] = [Member { name: "a", offset: 6, ty: &U32 }];
+        assert_eq!(
+            strukt("S", 8, &PAST).check(),
+            Err(EncodeError::MemberOutside { strukt: "S", member: "a", offset: 6, size: 4, struct_size: 8 })
+        );
+        static FAR: [Member; 1] = [Member { name: "a", offset: u32::MAX, ty: &U8 }];
+        assert!(matches!(strukt("S", 8, &FAR).check(), Err(EncodeError::MemberOutside { .. })));
+        static FLOAT: [Member; 1] = [Member { name: "x", offset: 4, ty: &F64 }];
+        assert_eq!(
+            strukt("S", 12, &FLOAT).check(),
+            Err(EncodeError::MisalignedFloat { strukt: "S", member: "x", offset: 4 })
+        );
+        static NAMED: [Member; 1] = [Member { name: "1st", offset: 0, ty: &U8 }];
+        assert_eq!(
+            strukt("S", 1, &NAMED).check(),
+            Err(EncodeError::InvalidName { name: "1st", what: "member" })
+        );
+        assert_eq!(
+            strukt("Grüße", 0, &[]).check(),
+            Err(EncodeError::InvalidName { name: "Grüße", what: "struct" })
+        );
+        assert_eq!(strukt("", 0, &[]).check(), Ok(()), "an anonymous struct is valid BTF");
+        assert_eq!(
+            TypeDesc::Typedef { name: "", ty: &U8 }.check(),
+            Err(EncodeError::InvalidName { name: "", what: "typedef" })
+        );
+        assert_eq!(
+            TypeDesc::Int { name: "u24", size: 3, signed: false }.check(),
+            Err(EncodeError::IntSize { name: "u24", size: 3 })
+        );
+        assert_eq!(
+            TypeDesc::Float { name: "f80", size: 10 }.check(),
+            Err(EncodeError::FloatSize { name: "f80", size: 10 })
+        );
+        assert_eq!(
+            TypeDesc::Array { elem: &U64, len: 1 << 30 }.check(),
+            Err(EncodeError::ArrayTooLarge { len: 1 << 30, elem_size: 8 })
+        );
+        // Static names, built at compile time (a leaked `String` would be a leak to Miri).
+        const X: [u8; MAX_NAME_LEN + 1] = [b'x'; MAX_NAME_LEN + 1];
+        const TOO_LONG: &str = match core::str::from_utf8(&X) {
+            Ok(name) => name,
+            Err(_) => panic!(),
+        };
+        const LONGEST: &str = match core::str::from_utf8(X.split_last().unwrap().1) {
+            Ok(name) => name,
+            Err(_) => panic!(),
+        };
+        assert!(matches!(strukt(TOO_LONG, 0, &[]).check(), Err(EncodeError::InvalidName { .. })));
+        assert_eq!(strukt(LONGEST, 0, &[]).check(), Ok(()));
+        assert_eq!(SPIN_LOCK.check(), Ok(()));
+        assert_eq!(TypeDesc::Opaque { size: u32::MAX }.check(), Ok(()));
+    }
+
+    #[test]
+    fn zero_sized_members_may_share_an_offset() {
+        static EMPTY: TypeDesc = TypeDesc::Array { elem: &U8, len: 0 };
+        static MEMBERS: [Member; 3] = [
+            Member { name: "a", offset: 0, ty: &EMPTY },
+            Member { name: "b", offset: 0, ty: &U32 },
+            Member { name: "c", offset: 4, ty: &EMPTY },
+        ];
+        assert_eq!(strukt("S", 4, &MEMBERS).check(), Ok(()));
+    }
+
+    static LOCK_AND_COUNT: [Member; 2] =
+        [Member { name: "lock", offset: 0, ty: &SPIN_LOCK }, Member { name: "count", offset: 4, ty: &U32 }];
+    static LOCKED: TypeDesc = TypeDesc::Struct { name: "Locked", size: 8, members: &LOCK_AND_COUNT };
+
+    #[test]
+    fn spin_locks_are_found_where_the_kernel_looks() {
+        assert_eq!(LOCKED.spin_lock_count(), 1);
+        assert_eq!(LOCKED.spin_lock_offset(), Some(0));
+        assert_eq!(SPIN_LOCK.spin_lock_count(), 0, "a lock as the whole value is no member");
+        assert_eq!(U32.spin_lock_count(), 0);
+
+        // Nested: the offset is from the start of the value.
+        static OUTER_MEMBERS: [Member; 2] =
+            [Member { name: "n", offset: 0, ty: &U64 }, Member { name: "inner", offset: 8, ty: &LOCKED }];
+        let outer = strukt("Outer", 16, &OUTER_MEMBERS);
+        assert_eq!(outer.spin_lock_count(), 1);
+        assert_eq!(outer.spin_lock_offset(), Some(8));
+        assert_eq!(outer.spin_lock_error(), None);
+
+        // A typedef at the top is the struct; below the top it hides the lock.
+        assert_eq!(TypeDesc::Typedef { name: "V", ty: &LOCKED }.spin_lock_count(), 1);
+        static HIDDEN: [Member; 1] =
+            [Member { name: "l", offset: 0, ty: &TypeDesc::Typedef { name: "Lock", ty: &SPIN_LOCK } }];
+        assert_eq!(strukt("S", 4, &HIDDEN).spin_lock_count(), 0);
+
+        // An array of one lock is one lock; of none, none; of two, refused.
+        static ONE: [Member; 1] =
+            [Member { name: "l", offset: 0, ty: &TypeDesc::Array { elem: &SPIN_LOCK, len: 1 } }];
+        assert_eq!(strukt("S", 4, &ONE).spin_lock_count(), 1);
+        static NONE: [Member; 1] =
+            [Member { name: "l", offset: 0, ty: &TypeDesc::Array { elem: &SPIN_LOCK, len: 0 } }];
+        assert_eq!(strukt("S", 0, &NONE).spin_lock_count(), 0);
+        static TWO: [Member; 1] =
+            [Member { name: "l", offset: 0, ty: &TypeDesc::Array { elem: &SPIN_LOCK, len: 2 } }];
+        assert_eq!(strukt("S", 8, &TWO).spin_lock_error(), Some(LOCK_IN_ARRAY));
+        static NESTED_TWO: [Member; 1] =
+            [Member { name: "l", offset: 0, ty: &TypeDesc::Array { elem: &LOCKED, len: 2 } }];
+        assert_eq!(strukt("S", 16, &NESTED_TWO).spin_lock_error(), Some(LOCK_IN_ARRAY));
+
+        // Two locks, side by side or nested.
+        static SIDE_BY_SIDE: [Member; 2] = [
+            Member { name: "a", offset: 0, ty: &SPIN_LOCK },
+            Member { name: "b", offset: 4, ty: &SPIN_LOCK },
+        ];
+        assert_eq!(strukt("S", 8, &SIDE_BY_SIDE).spin_lock_count(), 2);
+        assert_eq!(strukt("S", 8, &SIDE_BY_SIDE).spin_lock_error(), Some(TWO_LOCKS));
+        static NESTED: [Member; 2] =
+            [Member { name: "a", offset: 0, ty: &SPIN_LOCK }, Member { name: "b", offset: 8, ty: &LOCKED }];
+        assert_eq!(strukt("S", 16, &NESTED).spin_lock_error(), Some(TWO_LOCKS));
+
+        // Misaligned or of the wrong size: the kernel ignores it.
+        static MISALIGNED: [Member; 1] = [Member { name: "l", offset: 2, ty: &SPIN_LOCK }];
+        assert_eq!(strukt("S", 6, &MISALIGNED).spin_lock_count(), 0);
+        static BIG: TypeDesc = TypeDesc::Struct { name: "bpf_spin_lock", size: 8, members: &[] };
+        static WRONG_SIZE: [Member; 1] = [Member { name: "l", offset: 0, ty: &BIG }];
+        assert_eq!(strukt("S", 8, &WRONG_SIZE).spin_lock_count(), 0);
+    }
+}
