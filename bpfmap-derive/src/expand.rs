@@ -71,22 +71,14 @@ fn expand(model: &Model<'_>, rules: &TypeRules) -> TokenStream {
     let ident = model.st.ident;
     let raw = rules.map_type.raw();
     let family = format_ident!("{}", rules.family.marker());
-    let size = |field: Option<&crate::ast::Field<'_>>| match field {
-        Some(f) => {
-            let ty = f.ty;
-            quote!(#p::size_u32(::core::mem::size_of::<#ty>()))
-        }
-        None => quote!(0),
-    };
-    let key_size = size(model.st.key.as_ref());
-    let value_size = size(model.st.value.as_ref());
     let key_type = assoc_type("Key", model.st.key.as_ref());
     let value_type = assoc_type("Value", model.st.value.as_ref());
     let max_entries = &model.max_entries.tokens;
     let bits = model.flags.value.bits();
     let name = &model.name.value;
     let mut def = quote! {
-        #p::MapDef::new(#p::MapType::from_raw(#raw), #key_size, #value_size, #max_entries)
+        #p::MapDef::new(#p::MapType::from_raw(#raw), 0, 0, #max_entries)
+            .with_types_of::<#ident>()
             .with_flags(#p::MapFlags::from_bits_retain(#bits))
             .with_name(#p::MapName::new(#name))
     };

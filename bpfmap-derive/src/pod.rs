@@ -2,6 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput};
 
@@ -92,12 +93,32 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             <() as NoPadding<{ ::core::mem::size_of::<#ident>() - FIELDS }>>::PROVEN
         };
     };
+    let btf = btf_description(input, fields, &members, &p);
+    let btf_checks = fields.iter().enumerate().map(|(i, field)| {
+        quote_spanned! {field.ty.span()=>
+            const _: () = if let ::core::option::Option::Some(why) =
+                #p::btf_member_problem(<#ident as #p::Pod>::BTF, #i)
+            {
+                ::core::panic!("{}", why)
+            };
+        }
+    });
+    let name_check = quote_spanned! {ident.span()=>
+        const _: () = if let ::core::option::Option::Some(why) = #p::btf_name_problem(<#ident as #p::Pod>::BTF) {
+            ::core::panic!("{}", why)
+        };
+    };
     Ok(quote! {
         // SAFETY: the struct has no padding and no invalid bit patterns: every field of the
         // struct as compiled is `Pod`, its size is the sum of those fields' sizes, and the
         // pattern below names every field; the crate does not compile when any of this fails.
         #[automatically_derived]
-        unsafe impl #p::Pod for #ident {}
+        unsafe impl #p::Pod for #ident {
+            #btf
+        }
+
+        #name_check
+        #(#btf_checks)*
 
         #no_padding
 
@@ -108,6 +129,55 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             };
         };
     })
+}
+
+/// `const BTF`: the struct as BTF describes it, built from the struct as compiled (offsets by
+/// `offset_of!`, field types through closures over the struct), so that the description and
+/// the proof above speak of the same struct. A `repr(transparent)` struct of one field is a
+/// typedef of that field's type; every other is a struct with a member per field (`_0`, `_1`
+/// for tuple structs, whose members have no names in C).
+fn btf_description(
+    input: &DeriveInput,
+    fields: &syn::Fields,
+    members: &[syn::Member],
+    p: &TokenStream,
+) -> TokenStream {
+    let ident = &input.ident;
+    let name = ident.unraw().to_string();
+    let transparent = input.attrs.iter().any(|a| {
+        a.path().is_ident("repr")
+            && a.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+                .is_ok_and(|reprs| reprs.iter().any(|r| r.is_ident("transparent")))
+    });
+    if transparent && members.len() == 1 {
+        let member = &members[0];
+        return quote! {
+            const BTF: &'static #p::TypeDesc = &#p::TypeDesc::Typedef {
+                name: #name,
+                ty: #p::field_btf(|s: #ident| s.#member),
+            };
+        };
+    }
+    let entries = fields.iter().zip(members).enumerate().map(|(i, (field, member))| {
+        let field_name = match &field.ident {
+            Some(ident) => ident.unraw().to_string(),
+            None => format!("_{i}"),
+        };
+        quote! {
+            #p::Member {
+                name: #field_name,
+                offset: #p::btf_u32(::core::mem::offset_of!(#ident, #member)),
+                ty: #p::field_btf(|s: #ident| s.#member),
+            }
+        }
+    });
+    quote! {
+        const BTF: &'static #p::TypeDesc = &#p::TypeDesc::Struct {
+            name: #name,
+            size: #p::btf_u32(::core::mem::size_of::<#ident>()),
+            members: &[#(#entries),*],
+        };
+    }
 }
 
 /// The layout must be fixed: `repr(C)` (or `transparent`), as the BPF program's C struct is.

@@ -49,7 +49,7 @@ pub use loader::{Loader, Memlock, OnMismatch, load};
 pub use map::{Map, MapInfo, bpf_create_map, create_map};
 pub use maps::{HandleOf, Maps};
 pub use pin::DEFAULT_PIN_ROOT;
-pub use pod::Pod;
+pub use pod::{Pod, SpinLock};
 pub use registry::{Declaration, MapDecl, declarations};
 pub use rules::{
     Creation, HostLimits, KernelVersion, MapDef, MapFlags, MapName, MapType, Pinning, Privilege, RuleError,
@@ -63,6 +63,7 @@ pub mod __private {
     pub mod family {
         pub use crate::family::*;
     }
+    pub use crate::btf::{Member, TypeDesc};
     pub use crate::registry::{DECLARATIONS, Declaration, MapDecl};
     pub use crate::rules::{MapDef, MapFlags, MapName, MapType, Pinning, Subject};
     pub use crate::{Pod, rules};
@@ -77,10 +78,33 @@ pub mod __private {
     /// Requires a field of the struct as compiled to be `Pod` (for `#[derive(Pod)]`).
     pub fn field_is_pod<S, F: Pod>(_field: fn(S) -> F) {}
 
-    /// A size in bytes as the u32 `BPF_MAP_CREATE` takes; a larger size saturates, which the
-    /// rule book then refuses.
-    pub const fn size_u32(size: usize) -> u32 {
-        if size > u32::MAX as usize { u32::MAX } else { size as u32 }
+    /// The BTF description of a field of the struct as compiled (for `#[derive(Pod)]`).
+    pub const fn field_btf<S, F: Pod>(_field: fn(S) -> F) -> &'static crate::btf::TypeDesc {
+        F::BTF
+    }
+
+    /// A size or offset as the u32 BTF records; a struct of 4 GiB or more does not compile.
+    pub const fn btf_u32(n: usize) -> u32 {
+        assert!(n <= u32::MAX as usize, "BTF sizes and offsets are u32: the struct is 4 GiB or more");
+        n as u32
+    }
+
+    /// Why BTF cannot describe member `index` of `desc` (for `#[derive(Pod)]`, spanned on
+    /// the field).
+    pub const fn btf_member_problem(desc: &crate::btf::TypeDesc, index: usize) -> Option<&'static str> {
+        match desc.member_error(index) {
+            Some(e) => Some(e.summary()),
+            None => None,
+        }
+    }
+
+    /// Why BTF cannot describe `desc` by its name (for `#[derive(Pod)]`, spanned on the
+    /// struct's name).
+    pub const fn btf_name_problem(desc: &crate::btf::TypeDesc) -> Option<&'static str> {
+        match desc.name_error() {
+            Some(e) => Some(e.summary()),
+            None => None,
+        }
     }
 
     /// The first rule about the key or value size that `def` breaks, for declarations whose

@@ -128,6 +128,25 @@ pub const SPIN_LOCK: TypeDesc = TypeDesc::Struct {
 };
 
 impl TypeDesc {
+    /// Its name, or for unnamed types what it is: `FlowKey`, `u32`, `[u8; 16]`.
+    pub fn name_or_kind(&self) -> String {
+        match *self {
+            TypeDesc::Int { name, .. } | TypeDesc::Float { name, .. } => name.to_string(),
+            TypeDesc::Struct { name, .. } | TypeDesc::Typedef { name, .. } => name.to_string(),
+            TypeDesc::Array { elem, len } => format!("[{}; {len}]", elem.name_or_kind()),
+            TypeDesc::Opaque { size } => format!("{size} bytes"),
+        }
+    }
+
+    /// `size` bytes with no further structure, for a hand-written `Pod` impl.
+    ///
+    /// # Panics
+    /// When `size` exceeds `u32::MAX` (a compile error in `const` context).
+    pub const fn opaque(size: usize) -> TypeDesc {
+        assert!(size <= u32::MAX as usize, "BTF sizes are u32");
+        TypeDesc::Opaque { size: size as u32 }
+    }
+
     /// `[elem; len]`, for impls generic over the length:
     /// `const DESC: &'static TypeDesc = &TypeDesc::array(T::DESC, N);`.
     ///
@@ -199,6 +218,54 @@ impl TypeDesc {
     /// The byte offset of the first `bpf_spin_lock` in a map value of this type.
     pub const fn spin_lock_offset(&self) -> Option<u32> {
         scan_value(self).first
+    }
+
+    /// What keeps member `index` of this struct (or typedef of a struct) from being encoded:
+    /// its name, its type, its place in the struct. `None` for a member that encodes, and for
+    /// descriptions that are not structs. `#[derive(Pod)]` asks this of every field, so that
+    /// a field BTF cannot describe is a compile error on that field.
+    pub const fn member_error(&self, index: usize) -> Option<EncodeError> {
+        let (name, size, members) = match *self {
+            TypeDesc::Struct { name, size, members } => (name, size, members),
+            _ => return None,
+        };
+        if index >= members.len() {
+            return None;
+        }
+        let m = &members[index];
+        if let Err(e) = check_at(m.ty, 1) {
+            return Some(e);
+        }
+        // The struct-level rules, for this member alone: the struct's other members and its
+        // name are asked about separately.
+        let one = [*m];
+        match check_struct("", size, &one) {
+            Err(EncodeError::MemberOutside { member, offset, size: member_size, struct_size, .. }) => {
+                Some(EncodeError::MemberOutside {
+                    strukt: name,
+                    member,
+                    offset,
+                    size: member_size,
+                    struct_size,
+                })
+            }
+            Err(e) => Some(e),
+            Ok(()) => None,
+        }
+    }
+
+    /// What keeps this description's own name from being encoded (a struct's or typedef's
+    /// name that is not a C identifier).
+    pub const fn name_error(&self) -> Option<EncodeError> {
+        match *self {
+            TypeDesc::Struct { name, .. } if !name.is_empty() && !is_c_identifier(name) => {
+                Some(EncodeError::InvalidName { name, what: "struct" })
+            }
+            TypeDesc::Typedef { name, .. } if !is_c_identifier(name) => {
+                Some(EncodeError::InvalidName { name, what: "typedef" })
+            }
+            _ => None,
+        }
     }
 
     /// The kernel rule about `bpf_spin_lock` that a map value of this type breaks, if any: at

@@ -4,6 +4,7 @@ use core::fmt;
 
 use super::batch::{EntrySource, PlainDecode, next_entry};
 use super::{Keys, Types, Update, check_shape, elem};
+use crate::btf::{Member, TypeDesc, U32};
 use crate::rules::Family;
 use crate::{Error, Map, Pod};
 
@@ -57,7 +58,18 @@ impl<D: Pod + fmt::Debug> fmt::Debug for LpmKey<D> {
 }
 
 // SAFETY: packed, so there is no padding between or after the fields, and both fields are Pod.
-unsafe impl<D: Pod> Pod for LpmKey<D> {}
+unsafe impl<D: Pod> Pod for LpmKey<D> {
+    /// A struct, as the kernel wants LPM trie keys (`struct bpf_lpm_trie_key_u8`: `prefixlen`,
+    /// then the data).
+    const BTF: &'static TypeDesc = &TypeDesc::Struct {
+        name: "LpmKey",
+        size: crate::__private::btf_u32(size_of::<LpmKey<D>>()),
+        members: &[
+            Member { name: "prefixlen", offset: 0, ty: &U32 },
+            Member { name: "data", offset: 4, ty: D::BTF },
+        ],
+    };
+}
 
 /// An `lpm_trie` map: values `V` by prefixes `K` (an [`LpmKey`]), looked up by longest match.
 ///

@@ -15,6 +15,8 @@ mod validate;
 
 use core::fmt;
 
+use crate::btf::TypeDesc;
+
 pub use error::{RuleError, Subject};
 pub use flags::{FlagInfo, MapFlags};
 pub use host::HostLimits;
@@ -113,6 +115,13 @@ pub struct MapDef {
     pub map_extra: u64,
     /// The inner map template of a map-of-maps.
     pub inner: Option<&'static MapDef>,
+    /// The key's type, as BTF describes it: the map is created with it (`btf_key_type_id`),
+    /// so that `bpftool` shows keys field by field, and the rule book checks it against the
+    /// type's rules. `None` for maps without a key, and definitions made from sizes alone.
+    pub key_type: Option<&'static TypeDesc>,
+    /// The value's type, as BTF describes it (see `key_type`); a value that holds a
+    /// [`SpinLock`](crate::SpinLock) needs it, so that the kernel finds the lock.
+    pub value_type: Option<&'static TypeDesc>,
     /// Where the map is pinned.
     pub pinning: Pinning,
 }
@@ -138,7 +147,38 @@ impl MapDef {
             map_extra: 0,
             inner: None,
             pinning: Pinning::None,
+            key_type: None,
+            value_type: None,
         }
+    }
+
+    /// With the key and value types of the declaration `T` (for `#[bpf_map]`, which asks
+    /// `Pod` of them once, on the declaration).
+    #[doc(hidden)]
+    pub const fn with_types_of<T: crate::MapDecl>(self) -> MapDef {
+        self.with_types::<T::Key, T::Value>()
+    }
+
+    /// With the key and value types `K` and `V` (their sizes and their BTF descriptions; a
+    /// zero-sized type stands for a missing key or value).
+    ///
+    /// ```
+    /// use bpfmap::{MapDef, MapType, Pod};
+    ///
+    /// #[repr(C)]
+    /// #[derive(Clone, Copy, Pod)]
+    /// struct Stats { packets: u64, bytes: u64 }
+    ///
+    /// let def = MapDef::new(MapType::HASH, 0, 0, 1024).with_types::<u32, Stats>();
+    /// assert_eq!((def.key_size, def.value_size), (4, 16));
+    /// assert!(def.value_type.is_some());
+    /// ```
+    pub const fn with_types<K: crate::Pod, V: crate::Pod>(mut self) -> MapDef {
+        self.key_size = size_u32(size_of::<K>());
+        self.value_size = size_u32(size_of::<V>());
+        self.key_type = if size_of::<K>() == 0 { None } else { Some(K::BTF) };
+        self.value_type = if size_of::<V>() == 0 { None } else { Some(V::BTF) };
+        self
     }
 
     /// With these flags (replacing any).
@@ -234,7 +274,22 @@ impl MapDef {
 
 impl MapDef {
     /// Every field but `inner`.
-    fn own_fields(&self) -> (MapName, MapType, u32, u32, u32, MapFlags, u32, u64, Pinning) {
+    #[allow(clippy::type_complexity)] // A tuple of the fields, for comparing and hashing.
+    fn own_fields(
+        &self,
+    ) -> (
+        MapName,
+        MapType,
+        u32,
+        u32,
+        u32,
+        MapFlags,
+        u32,
+        u64,
+        Pinning,
+        Option<&'static TypeDesc>,
+        Option<&'static TypeDesc>,
+    ) {
         let MapDef {
             name,
             map_type,
@@ -246,8 +301,22 @@ impl MapDef {
             map_extra,
             inner: _,
             pinning,
+            key_type,
+            value_type,
         } = *self;
-        (name, map_type, key_size, value_size, max_entries, flags, numa_node, map_extra, pinning)
+        (
+            name,
+            map_type,
+            key_size,
+            value_size,
+            max_entries,
+            flags,
+            numa_node,
+            map_extra,
+            pinning,
+            key_type,
+            value_type,
+        )
     }
 }
 
@@ -301,11 +370,23 @@ impl fmt::Debug for MapDef {
             // One level: a template has no template of its own, and a cycle must still print.
             d.field("inner", &format_args!("{inner}"));
         }
+        if let Some(key_type) = self.key_type {
+            d.field("key_type", &key_type.name_or_kind());
+        }
+        if let Some(value_type) = self.value_type {
+            d.field("value_type", &value_type.name_or_kind());
+        }
         if self.pinning != Pinning::None {
             d.field("pinning", &self.pinning);
         }
         d.finish()
     }
+}
+
+/// A size as the u32 `BPF_MAP_CREATE` takes; a larger size saturates, which the rule book then
+/// refuses.
+const fn size_u32(size: usize) -> u32 {
+    if size > u32::MAX as usize { u32::MAX } else { size as u32 }
 }
 
 /// `flows: hash, key 4 B, value 8 B, max_entries 100, flags no_prealloc`.

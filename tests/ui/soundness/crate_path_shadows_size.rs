@@ -1,10 +1,21 @@
-//! `crate = path` cannot smuggle in other sizes: a `__private` that computes a 4096-byte value
-//! for a `u64` fails the assertion that the definition's sizes are its types' sizes.
+//! `crate = path` cannot smuggle in other sizes: the sizes come from the real `MapDef`'s
+//! `with_types`, and an impostor `MapDef` in the path's `__private` is not the type the
+//! declaration's trait wants.
 mod fake {
     pub mod __private {
         pub use bpfmap::__private::*;
-        pub const fn size_u32(_: usize) -> u32 {
-            4096
+        /// Claims 4096-byte values whatever the types are.
+        pub struct MapDef;
+        impl MapDef {
+            pub const fn new(t: bpfmap::MapType, _: u32, _: u32, n: u32) -> Impostor {
+                Impostor(bpfmap::MapDef::new(t, 4, 4096, n))
+            }
+        }
+        pub struct Impostor(bpfmap::MapDef);
+        impl Impostor {
+            pub const fn with_types<K, V>(self) -> bpfmap::MapDef {
+                self.0
+            }
         }
     }
 }
