@@ -152,6 +152,8 @@ fn const_checks(model: &Model<'_>, p: &TokenStream) -> TokenStream {
     let mut subjects = vec![
         ("Key", model.st.key.as_ref().map_or(whole(ident.span()), |f| range(f.ty))),
         ("Value", model.st.value.as_ref().map_or(whole(ident.span()), |f| range(f.ty))),
+        // A value's lock and the `flags` that refuse it: a rule of the types, told on `flags`.
+        ("Flags", whole(model.flags.span)),
     ];
     for (subject, number) in [
         ("MaxEntries", Some(&model.max_entries)),
@@ -170,7 +172,7 @@ fn const_checks(model: &Model<'_>, p: &TokenStream) -> TokenStream {
     // When the sizes are all the tokens could not show, only their rules run: rustc's const
     // interpreter is slow, and a program may declare hundreds of maps.
     let verdict = match subjects.len() {
-        2 => quote!(#p::size_violation(&#def)),
+        3 => quote!(#p::size_violation(&#def)),
         _ => quote!(#p::violation(&#def)),
     };
     let arms = subjects.into_iter().map(|(subject, (start, end))| {

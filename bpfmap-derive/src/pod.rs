@@ -47,7 +47,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             "a struct without fields cannot be `Pod`: BPF maps refuse zero-sized keys and values",
         ));
     }
-    // Every check below reads the fields of the struct *as compiled*, through closures that take
+    // Every check reads the fields of the struct *as compiled*, through closures that take
     // the struct and return a field, never the field types as written here: an attribute macro
     // after this derive may rewrite the struct, and a type macro in a field may expand to
     // another type each time it is expanded. The exhaustive pattern makes the compiled struct
@@ -61,11 +61,6 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             quote!(#ident(#(#blanks),*))
         }
     };
-    let field_checks = fields.iter().zip(&members).map(|(field, member)| {
-        quote_spanned! {field.ty.span()=>
-            #p::field_is_pod(|s: #ident| s.#member);
-        }
-    });
     let sizes = members.iter().map(|member| quote!(#p::size_of_field(|s: #ident| s.#member)));
     // Spanned on the struct's name, so that a padded struct is blamed there. Checked where it is
     // required, not as a bound of the impl: with the impl conditional, every use of the struct
@@ -123,7 +118,6 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         #no_padding
 
         const _: fn() = || {
-            #(#field_checks)*
             let _ = |s: #ident| {
                 let #pattern = s;
             };
@@ -149,13 +143,15 @@ fn btf_description(
             && a.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
                 .is_ok_and(|reprs| reprs.iter().any(|r| r.is_ident("transparent")))
     });
+    // `field_btf` asks `Pod` of each field, spanned on the field's type: the one check that
+    // every field is `Pod`.
+    let field_btf = |field: &syn::Field, member: &syn::Member| {
+        quote_spanned! {field.ty.span()=> #p::field_btf(|s: #ident| s.#member) }
+    };
     if transparent && members.len() == 1 {
-        let member = &members[0];
+        let ty = field_btf(fields.iter().next().expect("one field"), &members[0]);
         return quote! {
-            const BTF: &'static #p::TypeDesc = &#p::TypeDesc::Typedef {
-                name: #name,
-                ty: #p::field_btf(|s: #ident| s.#member),
-            };
+            const BTF: &'static #p::TypeDesc = &#p::TypeDesc::Typedef { name: #name, ty: #ty };
         };
     }
     let entries = fields.iter().zip(members).enumerate().map(|(i, (field, member))| {
@@ -163,12 +159,9 @@ fn btf_description(
             Some(ident) => ident.unraw().to_string(),
             None => format!("_{i}"),
         };
+        let ty = field_btf(field, member);
         quote! {
-            #p::Member {
-                name: #field_name,
-                offset: #p::btf_u32(::core::mem::offset_of!(#ident, #member)),
-                ty: #p::field_btf(|s: #ident| s.#member),
-            }
+            #p::Member { name: #field_name, offset: #p::btf_u32(::core::mem::offset_of!(#ident, #member)), ty: #ty }
         }
     });
     quote! {

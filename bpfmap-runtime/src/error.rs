@@ -265,6 +265,16 @@ pub enum Error {
         /// What went wrong.
         problem: RingProblem,
     },
+    /// The kernel refused the BTF that describes the keys and values of maps, and this map
+    /// cannot go without it (local storage, a value with a [`SpinLock`](crate::SpinLock)).
+    Btf {
+        /// The map that needs it, if one does (`None`: the declared maps' object as a whole).
+        map: Option<MapLabel>,
+        /// The errno of `BPF_BTF_LOAD`.
+        errno: Errno,
+        /// The kernel's BTF log, which says what it refused.
+        log: String,
+    },
     /// The number of possible CPUs, which sizes every per-CPU value, could not be read.
     PossibleCpus {
         /// What went wrong, in words.
@@ -320,7 +330,8 @@ impl Error {
             | Error::Map { errno, .. }
             | Error::Open { errno, .. }
             | Error::Pin { errno, .. }
-            | Error::Batch { errno, .. } => Some(*errno),
+            | Error::Batch { errno, .. }
+            | Error::Btf { errno, .. } => Some(*errno),
             _ => None,
         }
     }
@@ -337,7 +348,8 @@ impl Error {
             | Error::IterationAborted { map, .. }
             | Error::Batch { map, .. }
             | Error::InUse { map, .. }
-            | Error::Ring { map, .. } => Some(map),
+            | Error::Ring { map, .. }
+            | Error::Btf { map: Some(map), .. } => Some(map),
             _ => None,
         }
     }
@@ -579,6 +591,30 @@ impl fmt::Display for Error {
                      kernel wrote the ring's positions, and nothing past this point is read"
                 ),
             },
+            Error::Btf { map, errno, log } => {
+                match map {
+                    Some(map) => write!(
+                        f,
+                        "cannot create {map}: the kernel refused the BTF of its key and value ({errno}), and it needs it (local storage, or a value with a SpinLock)"
+                    )?,
+                    None => write!(f, "the kernel refused the BTF of the maps' keys and values ({errno})")?,
+                }
+                // The log ends with what was refused; the types it read before are the bulk.
+                let lines: Vec<&str> = log.lines().collect();
+                match lines.len() {
+                    0 => f.write_str("; the kernel wrote no log"),
+                    n => {
+                        f.write_str("; the kernel's BTF log says:")?;
+                        if n > 12 {
+                            write!(f, "\n    ... ({} lines before)", n - 12)?;
+                        }
+                        for line in &lines[n.saturating_sub(12)..] {
+                            write!(f, "\n    {line}")?;
+                        }
+                        Ok(())
+                    }
+                }
+            }
             Error::PossibleCpus { problem } => write!(
                 f,
                 "cannot size per-CPU values: {problem}; the kernel copies one value per possible CPU, and \
@@ -656,7 +692,8 @@ impl std::error::Error for Error {
             | Error::Map { errno, .. }
             | Error::Open { errno, .. }
             | Error::Pin { errno, .. }
-            | Error::Batch { errno, .. } => Some(errno),
+            | Error::Batch { errno, .. }
+            | Error::Btf { errno, .. } => Some(errno),
             _ => None,
         }
     }

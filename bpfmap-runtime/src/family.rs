@@ -90,6 +90,9 @@ families! {
     PerCpuCgroupStorage => handles::PerCpuCgroupStorage<'m, K, V>, |map| handles::PerCpuCgroupStorage::new(map);
     /// `arena`: [`Arena`](handles::Arena).
     Arena => handles::Arena<'m>, |map| handles::Arena::new(map);
+    /// `sk_storage`, `task_storage`, `inode_storage`, `cgrp_storage`:
+    /// [`LocalStorage`](handles::LocalStorage).
+    LocalStorage => handles::LocalStorage<'m, V>, |map| handles::LocalStorage::new(map);
     /// Types with no typed handle: the untyped [`Map`].
     Untyped => &'m Map, |map| Ok(map);
 }

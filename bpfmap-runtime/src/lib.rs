@@ -25,6 +25,7 @@ mod family;
 mod handles;
 mod loader;
 mod map;
+mod map_btf;
 pub mod mapped;
 mod maps;
 mod pin;
@@ -40,10 +41,10 @@ pub use errno::Errno;
 pub use error::{Cause, Error, Location, MapLabel, Op, RingProblem};
 pub use handles::{
     Arena, ArenaMemory, ArrayIter, ArrayMap, BloomFilter, CgroupArray, CgroupStorage, CpuMap, DevMap,
-    HashDrain, HashIter, HashMap, Keys, LpmIter, LpmKey, LpmTrie, MapOfMaps, MmapArray, MmapArrayReadOnly,
-    MmapIter, PerCpuArray, PerCpuCgroupStorage, PerCpuDrain, PerCpuHashMap, PerCpuIter, PerCpuValues,
-    PerfEventArray, ProgArray, Queue, ReuseportSockArray, RingBuf, RingBufConsumer, SockMap, Stack,
-    StackTraceMap, Update, UserRingBuf, UserRingBufProducer, XskMap,
+    HashDrain, HashIter, HashMap, Keys, LocalStorage, LpmIter, LpmKey, LpmTrie, MapOfMaps, MmapArray,
+    MmapArrayReadOnly, MmapIter, PerCpuArray, PerCpuCgroupStorage, PerCpuDrain, PerCpuHashMap, PerCpuIter,
+    PerCpuValues, PerfEventArray, ProgArray, Queue, ReuseportSockArray, RingBuf, RingBufConsumer, SockMap,
+    Stack, StackTraceMap, Update, UserRingBuf, UserRingBufProducer, XskMap,
 };
 pub use loader::{Loader, Memlock, OnMismatch, load};
 pub use map::{Map, MapInfo, bpf_create_map, create_map};
@@ -52,8 +53,8 @@ pub use pin::DEFAULT_PIN_ROOT;
 pub use pod::{Pod, SpinLock};
 pub use registry::{Declaration, MapDecl, declarations};
 pub use rules::{
-    Creation, HostLimits, KernelVersion, MapDef, MapFlags, MapName, MapType, Pinning, Privilege, RuleError,
-    Subject, TypeRules,
+    BtfRule, Creation, HostLimits, KernelVersion, MapDef, MapFlags, MapName, MapType, Pinning, Privilege,
+    RuleError, Subject, TypeRules,
 };
 
 /// What the code `#[bpf_map]` and `#[derive(Pod)]` generate refers to. Not public API.
@@ -75,10 +76,8 @@ pub mod __private {
         size_of::<F>()
     }
 
-    /// Requires a field of the struct as compiled to be `Pod` (for `#[derive(Pod)]`).
-    pub fn field_is_pod<S, F: Pod>(_field: fn(S) -> F) {}
-
-    /// The BTF description of a field of the struct as compiled (for `#[derive(Pod)]`).
+    /// The BTF description of a field of the struct as compiled, which must be `Pod` (for
+    /// `#[derive(Pod)]`).
     pub const fn field_btf<S, F: Pod>(_field: fn(S) -> F) -> &'static crate::btf::TypeDesc {
         F::BTF
     }
@@ -107,14 +106,17 @@ pub mod __private {
         }
     }
 
-    /// The first rule about the key or value size that `def` breaks, for declarations whose
+    /// The first rule about the key or value (size, and BTF type) that `def` breaks, for declarations whose
     /// every other attribute the macro checked on its tokens: a much shorter evaluation than
     /// [`violation`] in rustc's const interpreter.
     pub const fn size_violation(def: &MapDef) -> Option<(Subject, &'static str)> {
         let Some(rules) = def.map_type.rules() else { return violation(def) };
         let host = &rules::HostLimits::ASSUMED;
         let checked = match rules::check_key(rules, def.key_size) {
-            Ok(()) => rules::check_value(rules, def.key_size, def.value_size, def.flags, host),
+            Ok(()) => match rules::check_value(rules, def.key_size, def.value_size, def.flags, host) {
+                Ok(()) => rules::check_types(rules, def),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         match checked {

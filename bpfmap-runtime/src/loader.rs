@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 
 use crate::compat;
 use crate::error::MapLabel;
-use crate::map::create_declared;
+use crate::map::create_with;
+use crate::map_btf::MapsBtf;
 use crate::pin;
 use crate::registry::{self, Declaration};
 use crate::rules::{HostLimits, Pinning};
@@ -140,8 +141,10 @@ impl Loader {
     ) -> Result<Vec<Map>, Error> {
         let root = self.resolved_pin_root();
         let mut root_checked = false;
+        // One BTF object for every declared map: one load, each type once.
+        let btf = MapsBtf::load(declarations.iter().map(|d| &d.def));
         let mut maps = Vec::with_capacity(declarations.len());
-        for &decl in declarations {
+        for (index, &decl) in declarations.iter().enumerate() {
             // On error, `maps` drops here and closes every map created so far.
             let map = match decl.def.pinning {
                 Pinning::ByName => {
@@ -149,9 +152,9 @@ impl Loader {
                         pin::check_root(&root)?;
                         root_checked = true;
                     }
-                    self.load_pinned(decl, &root, journal)?
+                    self.load_pinned(decl, &root, journal, &btf, index)?
                 }
-                _ => create_declared(&decl.def, Some(decl))?,
+                _ => create_with(&decl.def, Some(decl), &btf, index)?,
             };
             maps.push(map);
         }
@@ -163,6 +166,8 @@ impl Loader {
         decl: &'static Declaration,
         root: &Path,
         journal: &mut Vec<PinChange>,
+        btf: &MapsBtf,
+        index: usize,
     ) -> Result<Map, Error> {
         let host = HostLimits::current();
         let label = MapLabel::of(&decl.def, Some(decl));
@@ -182,7 +187,7 @@ impl Loader {
                     }
                     // Created before the old pin goes, so that a map the kernel refuses leaves
                     // the old one pinned.
-                    let map = create_declared(&decl.def, Some(decl))?;
+                    let map = create_with(&decl.def, Some(decl), btf, index)?;
                     std::fs::remove_file(&path).map_err(|e| Error::Pin {
                         map: label.clone(),
                         path: path.clone(),
@@ -193,7 +198,7 @@ impl Loader {
                     return Ok(map.with_pin(path));
                 }
                 Err(Error::Open { errno: Errno::ENOENT, .. }) => {
-                    let map = create_declared(&decl.def, Some(decl))?;
+                    let map = create_with(&decl.def, Some(decl), btf, index)?;
                     match map.pin(&path) {
                         Ok(()) => {
                             journal.push(PinChange::Created(path.clone()));

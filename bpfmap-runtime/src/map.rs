@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::error::{MapLabel, Op};
+use crate::map_btf::{BtfIds, MapsBtf};
 use crate::registry::Declaration;
 use crate::rules::{HostLimits, MapDef, MapFlags, MapName, MapType};
 use crate::sys::{self, Cmd, attr};
@@ -151,18 +152,23 @@ impl Map {
         Error::Map { op, map: self.label(), errno }
     }
 
-    /// Creates `def` (already validated and resolved) through `BPF_MAP_CREATE`.
-    pub(crate) fn create_validated(def: MapDef, decl: Option<&'static Declaration>) -> Result<Map, Error> {
-        let fd = Map::create_fd(&def).map_err(|errno| Error::create(&def, decl, errno))?;
+    /// Creates `def` (already validated and resolved) through `BPF_MAP_CREATE`, with its key
+    /// and value types in `btf` if it has them.
+    pub(crate) fn create_validated(
+        def: MapDef,
+        decl: Option<&'static Declaration>,
+        btf: Option<BtfIds<'_>>,
+    ) -> Result<Map, Error> {
+        let fd = Map::create_fd(&def, btf).map_err(|errno| Error::create(&def, decl, errno))?;
         Ok(Map { fd, def, decl, id: OnceLock::new(), pinned_at: None })
     }
 
     /// `BPF_MAP_CREATE` for a validated, resolved definition, with the bare errno (probes use
     /// it: explaining an errno may itself probe).
-    pub(crate) fn create_fd(def: &MapDef) -> Result<OwnedFd, Errno> {
+    pub(crate) fn create_fd(def: &MapDef, btf: Option<BtfIds<'_>>) -> Result<OwnedFd, Errno> {
         // The template of a map-of-maps only lends its fd for the creation.
         let inner = match def.inner {
-            Some(inner) => Some(Map::create_fd(&inner.resolve_for(HostLimits::current()))?),
+            Some(inner) => Some(Map::create_fd(&inner.resolve_for(HostLimits::current()), None)?),
             None => None,
         };
         let mut attr = attr::MapCreate {
@@ -175,6 +181,9 @@ impl Map {
             numa_node: def.numa_node,
             map_name: def.name.to_kernel(),
             map_extra: def.map_extra,
+            btf_fd: btf.map_or(0, |b| sys::fd_u32(b.fd)),
+            btf_key_type_id: btf.map_or(0, |b| b.key),
+            btf_value_type_id: btf.map_or(0, |b| b.value),
             ..Default::default()
         };
         // SAFETY: MAP_CREATE reads no pointers from this attr prefix and returns a new fd.
@@ -222,6 +231,19 @@ pub fn create_map(def: &MapDef) -> Result<Map, Error> {
 }
 
 pub(crate) fn create_declared(def: &MapDef, decl: Option<&'static Declaration>) -> Result<Map, Error> {
+    let btf = MapsBtf::load([def]);
+    create_with(def, decl, &btf, 0)
+}
+
+/// Creates `def`, map `index` of the BTF object `btf` (made for a set of maps, this one
+/// among them): with its types where the kernel took them, without where it refused them
+/// and the map can go without.
+pub(crate) fn create_with(
+    def: &MapDef,
+    decl: Option<&'static Declaration>,
+    btf: &MapsBtf,
+    index: usize,
+) -> Result<Map, Error> {
     if def.map_type == MapType::PERF_EVENT_ARRAY && def.max_entries == 0 {
         // One entry per possible CPU: a count that is never assumed.
         crate::possible_cpus()?;
@@ -229,7 +251,14 @@ pub(crate) fn create_declared(def: &MapDef, decl: Option<&'static Declaration>) 
     let host = HostLimits::current();
     let def = def.resolve_for(host);
     def.validate_on(host).map_err(|rule| Error::Invalid { map: MapLabel::of(&def, decl), rule })?;
-    Map::create_validated(def, decl)
+    if let Some(missing) = btf.missing_for(&def, decl) {
+        return Err(missing);
+    }
+    let map = Map::create_validated(def, decl, btf.ids(index))?;
+    if let Some(refusal) = btf.refusal().filter(|_| def.takes_btf()) {
+        crate::map_btf::warn_created_without(refusal);
+    }
+    Ok(map)
 }
 
 /// The one-line helper, as libbpf's: a map of `map_type` with these sizes and flags, no name.
@@ -290,6 +319,10 @@ pub struct MapInfo {
     pub map_extra: u64,
     /// The id of the map's BTF object, 0 if none.
     pub btf_id: u32,
+    /// The BTF type id of the key in that object (0: none, or no key).
+    pub btf_key_type_id: u32,
+    /// The BTF type id of the value in that object (0: none).
+    pub btf_value_type_id: u32,
 }
 
 impl From<attr::MapInfo> for MapInfo {
@@ -305,6 +338,8 @@ impl From<attr::MapInfo> for MapInfo {
             name: MapName::from_bytes(&i.name[..len]),
             map_extra: i.map_extra,
             btf_id: i.btf_id,
+            btf_key_type_id: i.btf_key_type_id,
+            btf_value_type_id: i.btf_value_type_id,
         }
     }
 }

@@ -76,7 +76,7 @@ pub fn map_flag(map_type: MapType, flag: MapFlags) -> Result<bool, Error> {
     if def.validate_on(HostLimits::current()).is_err() {
         return Ok(false);
     }
-    let supported = match Map::create_fd(&def) {
+    let supported = match Map::create_fd(&def, None) {
         Ok(_) => true,
         Err(Errno::EINVAL | Errno::ENOTSUPP | Errno::EOPNOTSUPP) => false,
         Err(errno) => return Err(Error::create(&def, None, errno)),

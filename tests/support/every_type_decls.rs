@@ -180,3 +180,35 @@ struct Commands;
 
 #[bpf_map(type = "arena", max_entries = 256, flags = "mmapable|segv_on_fault")]
 struct Heap;
+
+/// What the local storage maps keep per owner.
+#[repr(C)]
+#[derive(Clone, Copy, Pod)]
+struct Owned {
+    count: u64,
+    bytes: u64,
+}
+
+#[bpf_map(type = "sk_storage", flags = "no_prealloc")]
+struct PerSocket {
+    key: u32,
+    value: Owned,
+}
+
+#[bpf_map(type = "inode_storage", flags = "no_prealloc")]
+struct PerInode {
+    key: u32,
+    value: Owned,
+}
+
+#[bpf_map(type = "task_storage", flags = "no_prealloc")]
+struct PerTask {
+    key: i32,
+    value: Owned,
+}
+
+#[bpf_map(type = "cgrp_storage", flags = "no_prealloc|clone")]
+struct PerCgroupV2 {
+    key: u32,
+    value: Owned,
+}

@@ -37,6 +37,10 @@ fn main() {
         (Seen::DEF.map_type, MapType::BLOOM_FILTER),
         (Commands::DEF.map_type, MapType::USER_RINGBUF),
         (Heap::DEF.map_type, MapType::ARENA),
+        (PerSocket::DEF.map_type, MapType::SK_STORAGE),
+        (PerInode::DEF.map_type, MapType::INODE_STORAGE),
+        (PerTask::DEF.map_type, MapType::TASK_STORAGE),
+        (PerCgroupV2::DEF.map_type, MapType::CGRP_STORAGE),
     ];
     for (declared, expected) in types {
         assert_eq!(declared, expected);

@@ -257,6 +257,13 @@ impl TypeDesc {
     /// What keeps this description's own name from being encoded (a struct's or typedef's
     /// name that is not a C identifier).
     pub const fn name_error(&self) -> Option<EncodeError> {
+        let name = match *self {
+            TypeDesc::Struct { name, .. } | TypeDesc::Typedef { name, .. } => name,
+            _ => "",
+        };
+        if is_kernel_special(name) {
+            return Some(EncodeError::ReservedName { name });
+        }
         match *self {
             TypeDesc::Struct { name, .. } if !name.is_empty() && !is_c_identifier(name) => {
                 Some(EncodeError::InvalidName { name, what: "struct" })
@@ -311,6 +318,35 @@ pub(crate) const fn is_c_identifier(name: &str) -> bool {
         i += 1;
     }
     true
+}
+
+/// The struct names the kernel gives a meaning in map values (`btf_get_field_type`): a Rust
+/// struct of that name would be taken for the kernel's lock, timer or list head, its bytes
+/// hidden from user space or its whole BTF refused. Only the runtime's own
+/// [`SPIN_LOCK`] may be called `bpf_spin_lock`.
+const KERNEL_SPECIAL: [&str; 10] = [
+    "bpf_spin_lock",
+    "bpf_res_spin_lock",
+    "bpf_timer",
+    "bpf_wq",
+    "bpf_task_work",
+    "bpf_list_head",
+    "bpf_list_node",
+    "bpf_rb_root",
+    "bpf_rb_node",
+    "bpf_refcount",
+];
+
+/// Whether `name` is one of [`KERNEL_SPECIAL`].
+pub(crate) const fn is_kernel_special(name: &str) -> bool {
+    let mut i = 0;
+    while i < KERNEL_SPECIAL.len() {
+        if str_eq(name, KERNEL_SPECIAL[i]) {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// A name the string section can hold: a NUL would end it early.
@@ -478,6 +514,8 @@ struct LockScan {
 const NO_LOCK: LockScan = LockScan { count: 0, first: None, error: None };
 const TWO_LOCKS: &str = "a map value holds at most one bpf_spin_lock";
 const LOCK_IN_ARRAY: &str = "a bpf_spin_lock cannot be in an array of more than one element";
+const LOCK_MISALIGNED: &str =
+    "a bpf_spin_lock must be 4-byte aligned in the struct that holds it (a packed struct misplaces it)";
 const LOCK_TOO_DEEP: &str =
     "the map value nests structs or arrays more than 32 deep, past where the kernel looks for bpf_spin_lock";
 
@@ -549,8 +587,12 @@ const fn scan_member(ty: &TypeDesc, offset: u32, offset_in_parent: u32, level: u
     }
     let TypeDesc::Struct { name, size, members } = *ty else { return NO_LOCK };
     if str_eq(name, SPIN_LOCK_NAME) {
-        if size != 4 || !offset_in_parent.is_multiple_of(4) {
+        if size != 4 {
             return NO_LOCK;
+        }
+        if !offset_in_parent.is_multiple_of(4) {
+            // The kernel refuses the whole BTF object then (EFAULT from BPF_BTF_LOAD).
+            return lock_error(LOCK_MISALIGNED);
         }
         if elems > 1 {
             return lock_error(LOCK_IN_ARRAY);

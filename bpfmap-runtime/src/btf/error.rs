@@ -24,6 +24,11 @@ pub enum EncodeError {
         /// What it names: `"struct"`, `"member"`, `"typedef"`, `"integer"`, `"float"`.
         what: &'static str,
     },
+    /// A struct named as a kernel type that has a meaning in map values (`bpf_timer`, ...).
+    ReservedName {
+        /// The name.
+        name: &'static str,
+    },
     /// An integer of a size the kernel has no integer for (not 1, 2, 4, 8 or 16 bytes).
     IntSize {
         /// The integer's name.
@@ -109,6 +114,9 @@ impl EncodeError {
     /// (`panic!("{}", e.summary())` works in `const` context, where `Display` does not).
     pub const fn summary(&self) -> &'static str {
         match self {
+            EncodeError::ReservedName { .. } => {
+                "the name is a kernel type with a meaning in map values (bpf_spin_lock, bpf_timer, ...): use bpfmap::SpinLock for a lock, or rename the struct"
+            }
             EncodeError::InvalidName { .. } => "a name is not a C identifier, which BTF requires",
             EncodeError::IntSize { .. } => "an integer is not 1, 2, 4, 8 or 16 bytes",
             EncodeError::FloatSize { .. } => "a float is not 2, 4, 8, 12 or 16 bytes",
@@ -128,6 +136,11 @@ impl EncodeError {
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
+            EncodeError::ReservedName { name } => write!(
+                f,
+                "struct name {name:?} is a kernel type with a meaning in map values: the kernel would take the \
+                 struct for its own; use bpfmap::SpinLock for a lock, or rename the struct"
+            ),
             EncodeError::InvalidName { name, what } => write!(
                 f,
                 "{what} name {name:?} is not a C identifier (ASCII letters, digits and `_`, not \

@@ -1,7 +1,7 @@
 //! `ArrayMap`: typed access to `array` maps.
 
 use super::batch::{EntrySource, PlainDecode, next_entry, write_batch};
-use super::{MmapArray, Types, Update, check_shape, elem};
+use super::{MmapArray, Types, Update, check_shape, elem, lock_flag};
 use crate::mapped::ReadOnly;
 use crate::pod::slice_bytes;
 use crate::rules::Family;
@@ -72,7 +72,14 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
     /// many were written.
     pub fn set_batch(&self, indexes: &[u32], values: &[V]) -> Result<usize, Error> {
         super::hash::check_lengths(self.map, indexes.len(), values.len())?;
-        write_batch(self.map, Batch::Update, slice_bytes(indexes), Some(slice_bytes(values)), Update::Any)
+        write_batch(
+            self.map,
+            Batch::Update,
+            slice_bytes(indexes),
+            Some(slice_bytes(values)),
+            Update::Any,
+            lock_flag::<V>(),
+        )
     }
 
     /// The array's memory, mapped into this process: reads and writes with no syscall (see
@@ -113,7 +120,11 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
 
     /// Every `(index, value)`, in index order, read with `BPF_MAP_LOOKUP_BATCH`.
     pub fn iter(&self) -> ArrayIter<'m, V> {
-        ArrayIter { source: EntrySource::new(self.map), map: self.map, decode: PlainDecode::default() }
+        ArrayIter {
+            source: EntrySource::new(self.map, lock_flag::<V>()),
+            map: self.map,
+            decode: PlainDecode::default(),
+        }
     }
 }
 

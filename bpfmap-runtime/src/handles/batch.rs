@@ -75,6 +75,8 @@ pub(crate) struct BatchReader<'m> {
     started: bool,
     last: bool,
     delete: bool,
+    /// `BPF_F_LOCK`, or 0.
+    elem_flags: u64,
     /// Why the reader cannot size its buffers (the CPU count of a per-CPU map is unknown),
     /// reported by the first `next`.
     broken: Option<Error>,
@@ -82,7 +84,8 @@ pub(crate) struct BatchReader<'m> {
 
 impl<'m> BatchReader<'m> {
     /// A reader of `map`'s entries (taking them out with `delete`).
-    pub(crate) fn new(map: &'m Map, delete: bool) -> BatchReader<'m> {
+    /// `elem_flags` is `BPF_F_LOCK` for values read under their lock, else 0.
+    pub(crate) fn new(map: &'m Map, delete: bool, elem_flags: u64) -> BatchReader<'m> {
         let key_size = map.def().key_size as usize;
         let (value_size, broken) = match kernel_value_size(map) {
             Ok(size) => (size, None),
@@ -103,6 +106,7 @@ impl<'m> BatchReader<'m> {
             started: false,
             last: false,
             delete,
+            elem_flags,
             broken,
         }
     }
@@ -175,7 +179,7 @@ impl<'m> BatchReader<'m> {
                     self.keys.ptr(),
                     self.values.ptr(),
                     self.cap,
-                    0,
+                    self.elem_flags,
                 )
             };
             match result {
@@ -205,9 +209,9 @@ pub(crate) enum EntrySource<'m, K> {
 }
 
 impl<'m, K: Pod> EntrySource<'m, K> {
-    /// The entries of `map`.
-    pub(crate) fn new(map: &'m Map) -> EntrySource<'m, K> {
-        EntrySource::Batch(BatchReader::new(map, false))
+    /// The entries of `map`, read with `elem_flags` (`BPF_F_LOCK` or 0).
+    pub(crate) fn new(map: &'m Map, elem_flags: u64) -> EntrySource<'m, K> {
+        EntrySource::Batch(BatchReader::new(map, false, elem_flags))
     }
 }
 
@@ -281,7 +285,7 @@ impl<'m, K: Pod, V: Pod> Decode<'m> for PlainDecode<K, V> {
         self.value.ensure(map.def().value_size as usize);
         // SAFETY: `key` holds a whole key of the map (read back from it by `Keys`), and `value`
         // has room for the map's value size (`ensure` above).
-        match unsafe { sys::lookup(map.fd(), key.as_ptr(), self.value.ptr(), 0) } {
+        match unsafe { sys::lookup(map.fd(), key.as_ptr(), self.value.ptr(), super::lock_flag::<V>()) } {
             Ok(true) => Some(decoded(map, read_from(key).zip(read_from(self.value.bytes())))),
             Ok(false) => None,
             Err(errno) => Some(Err(map.error(Op::Lookup, errno))),
@@ -308,6 +312,7 @@ pub(crate) fn write_batch(
     keys: &[u8],
     values: Option<&[u8]>,
     update: Update,
+    elem_flags: u64,
 ) -> Result<usize, Error> {
     let key_size = map.def().key_size as usize;
     let value_size = kernel_value_size(map)?;
@@ -365,7 +370,7 @@ pub(crate) fn write_batch(
                 keys as *mut u8,
                 values as *mut u8,
                 chunk,
-                0,
+                elem_flags,
             )
         };
         let n = match result {
@@ -403,10 +408,10 @@ pub(crate) struct Drain<'m, D> {
 }
 
 impl<'m, D: Decode<'m>> Drain<'m, D> {
-    /// A drain of `map`.
-    pub(crate) fn new(map: &'m Map, decode: D) -> Drain<'m, D> {
+    /// A drain of `map`, read with `elem_flags` (`BPF_F_LOCK` or 0).
+    pub(crate) fn new(map: &'m Map, elem_flags: u64, decode: D) -> Drain<'m, D> {
         Drain {
-            reader: Some(BatchReader::new(map, true)),
+            reader: Some(BatchReader::new(map, true, elem_flags)),
             map,
             decode,
             fallback_left: map.def().max_entries as u64 + crate::HostLimits::current().possible_cpus as u64,

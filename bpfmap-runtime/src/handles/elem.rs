@@ -1,4 +1,5 @@
-//! Single-element operations shared by the typed handles.
+//! Single-element operations shared by the typed handles. Values that hold a
+//! [`SpinLock`](crate::SpinLock) are read and written under it (`BPF_F_LOCK`).
 //!
 //! # Safety
 //! Every function here requires that `map`'s key size is `size_of::<K>()`, its value size is
@@ -9,7 +10,7 @@
 
 use core::mem::MaybeUninit;
 
-use super::Update;
+use super::{Update, lock_flag};
 use crate::error::Op;
 use crate::pod::bytes_of;
 use crate::sys;
@@ -19,8 +20,10 @@ use crate::{Error, Map, Pod};
 pub(crate) unsafe fn get<K: Pod, V: Pod>(map: &Map, key: &K) -> Result<Option<V>, Error> {
     let mut value = MaybeUninit::<V>::uninit();
     // SAFETY: per the module contract, `key` and `value` have the map's sizes.
-    let found = unsafe { sys::lookup(map.fd(), bytes_of(key).as_ptr(), value.as_mut_ptr() as *mut u8, 0) }
-        .map_err(|errno| map.error(Op::Lookup, errno))?;
+    let found = unsafe {
+        sys::lookup(map.fd(), bytes_of(key).as_ptr(), value.as_mut_ptr() as *mut u8, lock_flag::<V>())
+    }
+    .map_err(|errno| map.error(Op::Lookup, errno))?;
     // SAFETY: the kernel wrote a whole value, and any bytes are a valid V.
     Ok(found.then(|| unsafe { value.assume_init() }))
 }
@@ -33,8 +36,15 @@ pub(crate) unsafe fn insert<K: Pod, V: Pod>(
     update: Update,
 ) -> Result<(), Error> {
     // SAFETY: per the module contract.
-    unsafe { sys::update(map.fd(), bytes_of(key).as_ptr(), bytes_of(value).as_ptr(), update.flags()) }
-        .map_err(|errno| map.error(Op::Update(update), errno))
+    unsafe {
+        sys::update(
+            map.fd(),
+            bytes_of(key).as_ptr(),
+            bytes_of(value).as_ptr(),
+            update.flags() | lock_flag::<V>(),
+        )
+    }
+    .map_err(|errno| map.error(Op::Update(update), errno))
 }
 
 /// `BPF_MAP_DELETE_ELEM`: `false` if `key` was absent.
@@ -47,9 +57,15 @@ pub(crate) unsafe fn remove<K: Pod>(map: &Map, key: &K) -> Result<bool, Error> {
 pub(crate) unsafe fn get_and_remove<K: Pod, V: Pod>(map: &Map, key: &K) -> Result<Option<V>, Error> {
     let mut value = MaybeUninit::<V>::uninit();
     // SAFETY: per the module contract.
-    let found =
-        unsafe { sys::lookup_and_delete(map.fd(), bytes_of(key).as_ptr(), value.as_mut_ptr() as *mut u8, 0) }
-            .map_err(|errno| map.error(Op::LookupAndDelete, errno))?;
+    let found = unsafe {
+        sys::lookup_and_delete(
+            map.fd(),
+            bytes_of(key).as_ptr(),
+            value.as_mut_ptr() as *mut u8,
+            lock_flag::<V>(),
+        )
+    }
+    .map_err(|errno| map.error(Op::LookupAndDelete, errno))?;
     // SAFETY: the kernel wrote a whole value, and any bytes are a valid V.
     Ok(found.then(|| unsafe { value.assume_init() }))
 }

@@ -1,7 +1,7 @@
 //! `HashMap`: typed access to `hash` and `lru_hash` maps.
 
 use super::batch::{Drain, EntrySource, PlainDecode, next_entry, write_batch};
-use super::{Keys, Types, Update, check_shape, elem};
+use super::{Keys, Types, Update, check_shape, elem, lock_flag};
 use crate::pod::slice_bytes;
 use crate::rules::Family;
 use crate::sys::Batch;
@@ -87,19 +87,26 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// of entries written before the kernel refused one.
     pub fn insert_batch(&self, keys: &[K], values: &[V], update: Update) -> Result<usize, Error> {
         check_lengths(self.map, keys.len(), values.len())?;
-        write_batch(self.map, Batch::Update, slice_bytes(keys), Some(slice_bytes(values)), update)
+        write_batch(
+            self.map,
+            Batch::Update,
+            slice_bytes(keys),
+            Some(slice_bytes(values)),
+            update,
+            lock_flag::<V>(),
+        )
     }
 
     /// Deletes every key of `keys` (`BPF_MAP_DELETE_BATCH`); returns how many were deleted.
     /// The kernel stops at the first key that is absent: a count below `keys.len()` means
     /// `keys[count]` was not there, and the keys after it were not deleted.
     pub fn remove_batch(&self, keys: &[K]) -> Result<usize, Error> {
-        write_batch(self.map, Batch::Delete, slice_bytes(keys), None, Update::Any)
+        write_batch(self.map, Batch::Delete, slice_bytes(keys), None, Update::Any, 0)
     }
 
     /// Takes every entry out of the map, in batches (`BPF_MAP_LOOKUP_AND_DELETE_BATCH`).
     pub fn drain(&self) -> HashDrain<'m, K, V> {
-        HashDrain(Drain::new(self.map, PlainDecode::default()))
+        HashDrain(Drain::new(self.map, lock_flag::<V>(), PlainDecode::default()))
     }
 
     /// Deletes every entry.
@@ -115,7 +122,11 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// The entries, read with `BPF_MAP_LOOKUP_BATCH` into reused buffers (where the kernel
     /// lacks it: key by key, bounded as [`Keys`] is, skipping keys deleted meanwhile).
     pub fn iter(&self) -> HashIter<'m, K, V> {
-        HashIter { source: EntrySource::new(self.map), map: self.map, decode: PlainDecode::default() }
+        HashIter {
+            source: EntrySource::new(self.map, lock_flag::<V>()),
+            map: self.map,
+            decode: PlainDecode::default(),
+        }
     }
 }
 

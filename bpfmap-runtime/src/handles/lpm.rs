@@ -126,7 +126,7 @@ impl<'m, K: Pod, V: Pod> LpmTrie<'m, K, V> {
 
     /// The stored prefixes and their values.
     pub fn iter(&self) -> LpmIter<'m, K, V> {
-        LpmIter { source: EntrySource::new(self.map), map: self.map, decode: PlainDecode::default() }
+        LpmIter { source: EntrySource::new(self.map, 0), map: self.map, decode: PlainDecode::default() }
     }
 }
 

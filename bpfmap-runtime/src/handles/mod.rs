@@ -9,6 +9,7 @@ mod elem;
 mod fd_maps;
 mod hash;
 mod keys;
+mod local_storage;
 mod lpm;
 mod map_of_maps;
 mod mmap;
@@ -26,6 +27,7 @@ pub use fd_maps::{
 };
 pub use hash::{HashDrain, HashIter, HashMap};
 pub use keys::Keys;
+pub use local_storage::LocalStorage;
 pub use lpm::{LpmIter, LpmKey, LpmTrie};
 pub use map_of_maps::MapOfMaps;
 pub use mmap::{MmapArray, MmapArrayReadOnly, MmapIter};
@@ -60,6 +62,14 @@ impl Update {
             Update::Exist => 2,
         }
     }
+}
+
+/// `BPF_F_LOCK` where values of type `V` hold a [`SpinLock`](crate::SpinLock): lookups and
+/// updates then copy the value while holding the lock (and the kernel refuses the flag for a
+/// map whose value, as its BTF describes it, has none).
+pub(crate) const fn lock_flag<V: crate::Pod>() -> u64 {
+    const BPF_F_LOCK: u64 = 4;
+    if V::BTF.contains_spin_lock() { BPF_F_LOCK } else { 0 }
 }
 
 /// The key or value sizes a handle can serve.

@@ -250,19 +250,19 @@ impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
     ) -> Result<usize, Error> {
         super::hash::check_lengths(self.map, keys.len(), values.len())?;
         let flat = self.flatten(values)?;
-        write_batch(self.map, Batch::Update, slice_bytes(keys), Some(&flat), update)
+        write_batch(self.map, Batch::Update, slice_bytes(keys), Some(&flat), update, 0)
     }
 
     /// Deletes every key of `keys` (`BPF_MAP_DELETE_BATCH`); returns how many. The kernel
     /// stops at the first key that is absent, as in
     /// [`HashMap::remove_batch`](crate::HashMap::remove_batch).
     pub fn remove_batch(&self, keys: &[K]) -> Result<usize, Error> {
-        write_batch(self.map, Batch::Delete, slice_bytes(keys), None, Update::Any)
+        write_batch(self.map, Batch::Delete, slice_bytes(keys), None, Update::Any, 0)
     }
 
     /// Takes every entry out of the map, in batches (see [`HashMap::drain`](crate::HashMap::drain)).
     pub fn drain(&self) -> PerCpuDrain<'m, K, V> {
-        PerCpuDrain(Drain::new(self.map, PerCpuDecode::new(self.cpus)))
+        PerCpuDrain(Drain::new(self.map, 0, PerCpuDecode::new(self.cpus)))
     }
 
     /// Deletes every entry.
@@ -277,7 +277,11 @@ impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
 
     /// The entries, read in batches.
     pub fn iter(&self) -> PerCpuIter<'m, K, V> {
-        PerCpuIter { source: EntrySource::new(self.map), map: self.map, decode: PerCpuDecode::new(self.cpus) }
+        PerCpuIter {
+            source: EntrySource::new(self.map, 0),
+            map: self.map,
+            decode: PerCpuDecode::new(self.cpus),
+        }
     }
 
     /// Per-CPU buffers side by side, as batches take them, each checked to hold `cpus` slots.
@@ -377,12 +381,16 @@ impl<'m, V: Pod> PerCpuArray<'m, V> {
     pub fn set_batch(&self, indexes: &[u32], values: &[PerCpuValues<V>]) -> Result<usize, Error> {
         super::hash::check_lengths(self.map, indexes.len(), values.len())?;
         let flat = flatten(self.map, self.cpus, values)?;
-        write_batch(self.map, Batch::Update, slice_bytes(indexes), Some(&flat), Update::Any)
+        write_batch(self.map, Batch::Update, slice_bytes(indexes), Some(&flat), Update::Any, 0)
     }
 
     /// Every `(index, values)`, read in batches.
     pub fn iter(&self) -> PerCpuIter<'m, u32, V> {
-        PerCpuIter { source: EntrySource::new(self.map), map: self.map, decode: PerCpuDecode::new(self.cpus) }
+        PerCpuIter {
+            source: EntrySource::new(self.map, 0),
+            map: self.map,
+            decode: PerCpuDecode::new(self.cpus),
+        }
     }
 }
 

@@ -175,6 +175,36 @@ pub enum RuleError {
         /// The errno.
         errno: Errno,
     },
+    /// A local storage map without the BTF types of its key and value.
+    TypesMissing {
+        /// The type.
+        map_type: MapType,
+    },
+    /// A key or value type whose BTF description is not the size the definition says.
+    TypeSize {
+        /// `Key` or `Value`.
+        subject: Subject,
+        /// The definition's `key_size` or `value_size`.
+        size: u32,
+        /// The description's size (`None`: too large or too deep to have one).
+        described: Option<u32>,
+    },
+    /// A key type that the map type's BTF rule refuses, where the map needs its BTF.
+    KeyType {
+        /// The type.
+        map_type: MapType,
+        /// The rule.
+        rule: &'static str,
+    },
+    /// A [`SpinLock`](crate::SpinLock) where the kernel takes none, or in a shape it refuses.
+    SpinLock {
+        /// `Key`, `Value` or `Flags`.
+        subject: Subject,
+        /// The rule.
+        rule: &'static str,
+        /// The errno.
+        errno: Errno,
+    },
 }
 
 /// The attribute a [`RuleError`] is about: where a compile error points.
@@ -214,6 +244,7 @@ impl RuleError {
             }
             RuleError::HashElementTooLarge { .. } => Errno::E2BIG,
             RuleError::MaxEntries { errno, .. }
+            | RuleError::SpinLock { errno, .. }
             | RuleError::MapExtra { errno, .. }
             | RuleError::InnerType { errno, .. }
             | RuleError::InnerInvalid { errno, .. } => errno,
@@ -225,8 +256,11 @@ impl RuleError {
     /// The attribute that breaks the rule.
     pub const fn subject(&self) -> Subject {
         match self {
-            RuleError::UnknownType { .. } | RuleError::NotStandalone { .. } => Subject::Type,
-            RuleError::KeySize { .. } => Subject::Key,
+            RuleError::UnknownType { .. }
+            | RuleError::NotStandalone { .. }
+            | RuleError::TypesMissing { .. } => Subject::Type,
+            RuleError::TypeSize { subject, .. } | RuleError::SpinLock { subject, .. } => *subject,
+            RuleError::KeySize { .. } | RuleError::KeyType { .. } => Subject::Key,
             RuleError::ValueSize { .. }
             | RuleError::HashElementTooLarge { .. }
             | RuleError::StackTraceDepth { .. } => Subject::Value,
@@ -292,6 +326,13 @@ impl RuleError {
             RuleError::InnerType { .. } => {
                 "`inner` must be a map that can sit inside another: not a map-of-maps, and not a prog_array"
             }
+            RuleError::TypesMissing { .. } => {
+                "local storage maps need the BTF of their key and value: declare them with #[bpf_map], or give the definition `MapDef::with_types`"
+            }
+            RuleError::TypeSize { .. } => {
+                "the BTF description of the type must have the definition's size: make the definition with `MapDef::with_types`"
+            }
+            RuleError::KeyType { rule, .. } | RuleError::SpinLock { rule, .. } => rule,
         }
     }
 }
@@ -304,6 +345,19 @@ impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rule = self.rule();
         match *self {
+            RuleError::TypesMissing { map_type } => {
+                write!(f, "{} maps need key and value types: {rule}", type_name(map_type))?
+            }
+            RuleError::TypeSize { subject, size, described } => write!(
+                f,
+                "the {} type is described as {} bytes but the definition says {size}: {rule}",
+                if matches!(subject, Subject::Key) { "key" } else { "value" },
+                described.map_or("too many".to_string(), |d| d.to_string())
+            )?,
+            RuleError::KeyType { map_type, .. } => {
+                write!(f, "the key type is refused by {} maps: {rule}", type_name(map_type))?
+            }
+            RuleError::SpinLock { .. } => write!(f, "SpinLock refused: {rule}")?,
             RuleError::UnknownType { raw } => write!(f, "map type {raw} is unknown: {rule}")?,
             RuleError::NotStandalone { map_type, .. } => {
                 write!(f, "{} maps cannot be created standalone: {rule}", type_name(map_type))?

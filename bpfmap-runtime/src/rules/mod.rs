@@ -23,12 +23,12 @@ pub use host::HostLimits;
 pub use map_type::MapType;
 pub use name::MapName;
 pub use table::{
-    Creation, EntriesRule, Family, HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE, LOCAL_STORAGE_MAX_VALUE,
+    BtfRule, Creation, EntriesRule, Family, HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE, LOCAL_STORAGE_MAX_VALUE,
     PCPU_MIN_UNIT_SIZE, Privilege, SizeRule, TypeRules,
 };
 pub use validate::{
-    check_flag, check_flag_set, check_flags, check_inner, check_key, check_map_extra, check_max_entries,
-    check_name, check_standalone, check_type, check_value,
+    btf_key_fits, check_flag, check_flag_set, check_flags, check_inner, check_key, check_map_extra,
+    check_max_entries, check_name, check_standalone, check_type, check_types, check_value,
 };
 
 /// A mainline kernel release, `major.minor`.
@@ -260,6 +260,27 @@ impl MapDef {
             return Privilege::SysAdmin;
         }
         rules.privilege
+    }
+
+    /// Whether the map is created with BTF for its key and value: it has types, and its map
+    /// type takes BTF (fd maps and a few others are refused it by the kernel).
+    pub const fn takes_btf(&self) -> bool {
+        let Some(rules) = self.map_type.rules() else { return false };
+        !matches!(rules.btf, BtfRule::None)
+            && self.value_type.is_some()
+            && validate::btf_key_fits(rules, self.key_type)
+    }
+
+    /// Whether the map cannot be created without its BTF: local storage (the kernel needs the
+    /// type ids), or a value that holds a [`SpinLock`](crate::SpinLock) (the kernel finds it
+    /// through them).
+    pub const fn needs_btf(&self) -> bool {
+        let Some(rules) = self.map_type.rules() else { return false };
+        matches!(rules.creation, Creation::NeedsTypes)
+            || match self.value_type {
+                Some(value) => value.contains_spin_lock(),
+                None => false,
+            }
     }
 
     /// The definition as the kernel must receive it on `host`: `max_entries` 0 of a

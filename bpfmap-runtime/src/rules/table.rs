@@ -180,6 +180,9 @@ pub enum Family {
     PerCpuCgroupStorage,
     /// `arena`: pages shared by programs and user space.
     Arena,
+    /// `sk_storage`, `task_storage`, `inode_storage`, `cgrp_storage`: a value per socket,
+    /// task, inode or cgroup, by an fd of it.
+    LocalStorage,
     /// A type this crate creates but has no typed handle for.
     Untyped,
 }
@@ -211,6 +214,7 @@ impl Family {
             Family::CgroupStorage => "CgroupStorage",
             Family::PerCpuCgroupStorage => "PerCpuCgroupStorage",
             Family::Arena => "Arena",
+            Family::LocalStorage => "LocalStorage",
             Family::Untyped => "Untyped",
         }
     }
@@ -218,16 +222,42 @@ impl Family {
 
 /// What creating the type needs besides the attributes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Creation {
     /// Nothing: `BPF_MAP_CREATE` with the attributes alone.
     Standalone,
     /// A template map (`inner = OtherStruct`) whose fd goes in `inner_map_fd`.
     NeedsInner,
-    /// BTF type ids that bpfmap does not produce yet.
+    /// The BTF of its key and value: a definition must have `key_type` and `value_type`
+    /// (`#[bpf_map]` always gives them; a definition made at run time uses
+    /// [`MapDef::with_types`](crate::MapDef::with_types)). The local storage maps.
+    NeedsTypes,
+    /// BTF that bpfmap does not produce: the kernel's own.
     NeedsBtf {
         /// What the kernel wants, in words.
         why: &'static str,
     },
+}
+
+/// What a map type accepts as the BTF of its key and value: the kernel's `map_check_btf`
+/// for the type, as [`MapDef::validate`](crate::MapDef::validate) checks it before the map
+/// is created with its types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BtfRule {
+    /// The kernel refuses BTF for the type: maps of it are created without, whatever their
+    /// types (fd maps, stack traces, queues).
+    None,
+    /// Any key and value types (of the map's sizes).
+    Any,
+    /// The key must be a 32-bit integer (not an array or struct of 4 bytes).
+    IntKey,
+    /// The key must be a struct (`LpmKey` is one).
+    StructKey,
+    /// The key must be a 64-bit integer (a cgroup id), or a struct of exactly two members: an
+    /// 8-byte integer at 0 and a 4-byte integer at 8 (`struct bpf_cgroup_storage_key`, which
+    /// [`CgroupStorageKey`](crate::CgroupStorageKey) describes).
+    CgroupStorageKey,
 }
 
 /// The capability the kernel wants to create a map (with `unprivileged_bpf_disabled` = 0;
@@ -271,6 +301,10 @@ pub struct TypeRules {
     pub required: MapFlags,
     /// What creating it needs.
     pub creation: Creation,
+    /// What BTF it takes for its key and value.
+    pub btf: BtfRule,
+    /// Whether its values may hold a [`SpinLock`](crate::SpinLock).
+    pub locks: bool,
     /// The capability it needs.
     pub privilege: Privilege,
     /// What it is, in one sentence.
@@ -444,9 +478,6 @@ const HASH_FLAGS: MapFlags =
 const FD_ARRAY_FLAGS: MapFlags = MapFlags::NUMA_NODE.union(MapFlags::RDONLY).union(MapFlags::WRONLY);
 const QUEUE_FLAGS: MapFlags = MapFlags::NUMA_NODE.union(MapFlags::ACCESS);
 const LOCAL_STORAGE_FLAGS: MapFlags = MapFlags::NO_PREALLOC.union(MapFlags::CLONE);
-const NEEDS_BTF_STORAGE: Creation = Creation::NeedsBtf {
-    why: "local storage maps need BTF type ids for their key and value (btf_key_type_id, btf_value_type_id), which bpfmap does not generate yet",
-};
 
 /// `KMALLOC_MAX_SIZE` on x86_64 with 4 KiB pages: the largest single kernel allocation.
 pub const KMALLOC_MAX_SIZE: u32 = 4 << 20;
@@ -483,6 +514,8 @@ const fn t(
         flags,
         required: MapFlags::EMPTY,
         creation: Creation::Standalone,
+        btf: BtfRule::None,
+        locks: false,
         privilege,
         summary,
     }
@@ -499,6 +532,17 @@ impl TypeRules {
         self.creation = creation;
         self
     }
+
+    const fn btf(mut self, btf: BtfRule) -> TypeRules {
+        self.btf = btf;
+        self
+    }
+
+    /// Values may hold a `bpf_spin_lock`.
+    const fn locks(mut self) -> TypeRules {
+        self.locks = true;
+        self
+    }
 }
 
 use Family as F;
@@ -507,20 +551,25 @@ use Privilege::{Bpf, NetAdmin, Unprivileged};
 /// The rule book, indexed by `map_type - 1`.
 static TYPES: [TypeRules; 34] = [
     t(MapType::HASH, "hash", (3, 19), F::Hash, KEY_ANY, VALUE_ANY, ENTRIES_HASH, HASH_FLAGS, Unprivileged,
-        "a hash table of fixed-size keys and values"),
+        "a hash table of fixed-size keys and values")
+        .btf(BtfRule::Any).locks(),
     t(MapType::ARRAY, "array", (3, 19), F::Array, KEY_INDEX, VALUE_ARRAY, ENTRIES_ANY,
         MapFlags::NUMA_NODE.union(MapFlags::ACCESS).union(MapFlags::MMAPABLE).union(MapFlags::INNER_MAP),
-        Unprivileged, "an array of values indexed by u32, preallocated and zeroed"),
+        Unprivileged, "an array of values indexed by u32, preallocated and zeroed")
+        .btf(BtfRule::IntKey).locks(),
     t(MapType::PROG_ARRAY, "prog_array", (4, 2), F::ProgArray, KEY_INDEX, VALUE_FD, ENTRIES_FD_ARRAY, FD_ARRAY_FLAGS,
-        Unprivileged, "program fds for bpf_tail_call"),
+        Unprivileged, "program fds for bpf_tail_call")
+        .btf(BtfRule::Any),
     t(MapType::PERF_EVENT_ARRAY, "perf_event_array", (4, 3), F::PerfEventArray, KEY_INDEX, VALUE_FD, ENTRIES_FD_ARRAY,
         FD_ARRAY_FLAGS.union(MapFlags::PRESERVE_ELEMS), Unprivileged,
         "perf event fds, usually one per CPU, for bpf_perf_event_output"),
     t(MapType::PERCPU_HASH, "percpu_hash", (4, 6), F::PerCpuHash, KEY_ANY, VALUE_PERCPU, ENTRIES_HASH,
         HASH_FLAGS.difference(MapFlags::NUMA_NODE), Unprivileged,
-        "a hash table with one value per possible CPU"),
+        "a hash table with one value per possible CPU")
+        .btf(BtfRule::Any),
     t(MapType::PERCPU_ARRAY, "percpu_array", (4, 6), F::PerCpuArray, KEY_INDEX, VALUE_PERCPU, ENTRIES_ANY,
-        MapFlags::ACCESS, Unprivileged, "an array with one value per possible CPU"),
+        MapFlags::ACCESS, Unprivileged, "an array with one value per possible CPU")
+        .btf(BtfRule::IntKey),
     t(MapType::STACK_TRACE, "stack_trace", (4, 6), F::StackTrace, KEY_INDEX, VALUE_STACK_TRACE,
         ENTRIES_STACK_TRACE,
         MapFlags::NUMA_NODE.union(MapFlags::RDONLY).union(MapFlags::WRONLY).union(MapFlags::STACK_BUILD_ID),
@@ -529,14 +578,17 @@ static TYPES: [TypeRules; 34] = [
         Unprivileged, "cgroup fds for bpf_skb_under_cgroup and bpf_current_task_under_cgroup"),
     t(MapType::LRU_HASH, "lru_hash", (4, 10), F::Hash, KEY_ANY, VALUE_ANY, ENTRIES_HASH,
         HASH_FLAGS.difference(MapFlags::NO_PREALLOC).union(MapFlags::NO_COMMON_LRU), Bpf,
-        "a hash table that evicts the least recently used entry when full"),
+        "a hash table that evicts the least recently used entry when full")
+        .btf(BtfRule::Any),
     t(MapType::LRU_PERCPU_HASH, "lru_percpu_hash", (4, 10), F::PerCpuHash, KEY_ANY, VALUE_PERCPU, ENTRIES_HASH,
         HASH_FLAGS.difference(MapFlags::NO_PREALLOC).difference(MapFlags::NUMA_NODE).union(MapFlags::NO_COMMON_LRU),
-        Bpf, "an LRU hash table with one value per possible CPU"),
+        Bpf, "an LRU hash table with one value per possible CPU")
+        .btf(BtfRule::Any),
     t(MapType::LPM_TRIE, "lpm_trie", (4, 11), F::LpmTrie, KEY_LPM, VALUE_LPM, ENTRIES_ANY,
         MapFlags::NUMA_NODE.union(MapFlags::ACCESS), Bpf,
         "longest-prefix match on keys that start with a u32 prefix length")
-        .requires(MapFlags::NO_PREALLOC),
+        .requires(MapFlags::NO_PREALLOC)
+        .btf(BtfRule::StructKey),
     t(MapType::ARRAY_OF_MAPS, "array_of_maps", (4, 12), F::MapOfMaps, KEY_INDEX, VALUE_FD, ENTRIES_FD_ARRAY,
         FD_ARRAY_FLAGS, Unprivileged, "an array whose values are maps of one template")
         .creation(Creation::NeedsInner),
@@ -554,20 +606,23 @@ static TYPES: [TypeRules; 34] = [
     t(MapType::SOCKHASH, "sockhash", (4, 18), F::SockMap, KEY_SOCKHASH, VALUE_FD_OR_COOKIE, ENTRIES_SOCKHASH,
         FD_ARRAY_FLAGS, NetAdmin, "sockets for redirection and sk_msg/sk_skb programs, by key"),
     t(MapType::CGROUP_STORAGE, "cgroup_storage", (4, 19), F::CgroupStorage, KEY_CGROUP_STORAGE, VALUE_STORAGE,
-        ENTRIES_ZERO, QUEUE_FLAGS, Unprivileged, "storage of cgroup-attached programs, one value per cgroup"),
+        ENTRIES_ZERO, QUEUE_FLAGS, Unprivileged, "storage of cgroup-attached programs, one value per cgroup")
+        .btf(BtfRule::CgroupStorageKey).locks(),
     t(MapType::REUSEPORT_SOCKARRAY, "reuseport_sockarray", (4, 19), F::ReuseportSockArray, KEY_INDEX, VALUE_FD_OR_COOKIE,
-        ENTRIES_ANY, QUEUE_FLAGS, Bpf, "SO_REUSEPORT sockets for sk_reuseport programs, by index"),
+        ENTRIES_ANY, QUEUE_FLAGS, Bpf, "SO_REUSEPORT sockets for sk_reuseport programs, by index")
+        .btf(BtfRule::Any),
     t(MapType::PERCPU_CGROUP_STORAGE, "percpu_cgroup_storage", (4, 20), F::PerCpuCgroupStorage, KEY_CGROUP_STORAGE,
         VALUE_PERCPU_STORAGE, ENTRIES_ZERO, QUEUE_FLAGS, Unprivileged,
-        "per-CPU storage of cgroup-attached programs"),
+        "per-CPU storage of cgroup-attached programs")
+        .btf(BtfRule::CgroupStorageKey),
     t(MapType::QUEUE, "queue", (4, 20), F::Queue, KEY_NONE, VALUE_KMALLOC, ENTRIES_ANY, QUEUE_FLAGS, Bpf,
         "a FIFO of values"),
     t(MapType::STACK, "stack", (4, 20), F::Stack, KEY_NONE, VALUE_KMALLOC, ENTRIES_ANY, QUEUE_FLAGS, Bpf,
         "a LIFO of values"),
-    t(MapType::SK_STORAGE, "sk_storage", (5, 2), F::Untyped, KEY_LOCAL_STORAGE, VALUE_STORAGE, ENTRIES_ZERO,
+    t(MapType::SK_STORAGE, "sk_storage", (5, 2), F::LocalStorage, KEY_LOCAL_STORAGE, VALUE_STORAGE, ENTRIES_ZERO,
         LOCAL_STORAGE_FLAGS, Bpf, "socket-local storage")
         .requires(MapFlags::NO_PREALLOC)
-        .creation(NEEDS_BTF_STORAGE),
+        .creation(Creation::NeedsTypes).btf(BtfRule::IntKey).locks(),
     t(MapType::DEVMAP_HASH, "devmap_hash", (5, 4), F::DevMap, KEY_INDEX, VALUE_DEVMAP, ENTRIES_DEVMAP_HASH,
         FD_ARRAY_FLAGS, NetAdmin, "network devices for bpf_redirect_map, by key"),
     t(MapType::STRUCT_OPS, "struct_ops", (5, 6), F::Untyped, KEY_INDEX, VALUE_ANY, ENTRIES_ONE,
@@ -579,23 +634,24 @@ static TYPES: [TypeRules; 34] = [
     t(MapType::RINGBUF, "ringbuf", (5, 8), F::RingBuf, KEY_NONE, VALUE_NONE, ENTRIES_RING,
         MapFlags::NUMA_NODE.union(MapFlags::RB_OVERWRITE), Unprivileged,
         "a multi-producer ring buffer of records from programs to user space"),
-    t(MapType::INODE_STORAGE, "inode_storage", (5, 10), F::Untyped, KEY_LOCAL_STORAGE, VALUE_STORAGE, ENTRIES_ZERO,
+    t(MapType::INODE_STORAGE, "inode_storage", (5, 10), F::LocalStorage, KEY_LOCAL_STORAGE, VALUE_STORAGE, ENTRIES_ZERO,
         LOCAL_STORAGE_FLAGS, Bpf, "inode-local storage for BPF LSM programs")
         .requires(MapFlags::NO_PREALLOC)
-        .creation(NEEDS_BTF_STORAGE),
-    t(MapType::TASK_STORAGE, "task_storage", (5, 11), F::Untyped, KEY_LOCAL_STORAGE, VALUE_STORAGE, ENTRIES_ZERO,
+        .creation(Creation::NeedsTypes).btf(BtfRule::IntKey).locks(),
+    t(MapType::TASK_STORAGE, "task_storage", (5, 11), F::LocalStorage, KEY_LOCAL_STORAGE, VALUE_STORAGE, ENTRIES_ZERO,
         LOCAL_STORAGE_FLAGS, Bpf, "task-local storage")
         .requires(MapFlags::NO_PREALLOC)
-        .creation(NEEDS_BTF_STORAGE),
+        .creation(Creation::NeedsTypes).btf(BtfRule::IntKey).locks(),
     t(MapType::BLOOM_FILTER, "bloom_filter", (5, 16), F::BloomFilter, KEY_NONE, VALUE_KMALLOC, ENTRIES_ANY,
         QUEUE_FLAGS.union(MapFlags::ZERO_SEED), Bpf,
-        "a probabilistic set: no false negatives, some false positives"),
+        "a probabilistic set: no false negatives, some false positives")
+        .btf(BtfRule::Any),
     t(MapType::USER_RINGBUF, "user_ringbuf", (6, 1), F::UserRingBuf, KEY_NONE, VALUE_NONE, ENTRIES_RING,
         MapFlags::NUMA_NODE, Unprivileged, "a ring buffer of records from user space to programs"),
-    t(MapType::CGRP_STORAGE, "cgrp_storage", (6, 2), F::Untyped, KEY_LOCAL_STORAGE, VALUE_STORAGE, ENTRIES_ZERO,
+    t(MapType::CGRP_STORAGE, "cgrp_storage", (6, 2), F::LocalStorage, KEY_LOCAL_STORAGE, VALUE_STORAGE, ENTRIES_ZERO,
         LOCAL_STORAGE_FLAGS, Bpf, "cgroup-local storage")
         .requires(MapFlags::NO_PREALLOC)
-        .creation(NEEDS_BTF_STORAGE),
+        .creation(Creation::NeedsTypes).btf(BtfRule::IntKey).locks(),
     t(MapType::ARENA, "arena", (6, 9), F::Arena, KEY_NONE, VALUE_NONE, ENTRIES_ARENA,
         MapFlags::SEGV_ON_FAULT.union(MapFlags::NO_USER_CONV), Bpf,
         "pages of memory shared by programs and user space")

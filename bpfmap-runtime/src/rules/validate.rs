@@ -8,7 +8,10 @@
 use crate::Errno;
 
 use super::table::{EntriesRule, HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE};
-use super::{Creation, HostLimits, MapDef, MapFlags, MapName, MapType, RuleError, TypeRules};
+use super::{
+    BtfRule, Creation, HostLimits, MapDef, MapFlags, MapName, MapType, RuleError, Subject, TypeRules,
+};
+use crate::btf::TypeDesc;
 
 type Check = Result<(), RuleError>;
 
@@ -29,11 +32,126 @@ pub const fn check_type(map_type: MapType) -> Result<&'static TypeRules, RuleErr
     }
 }
 
-/// Whether the type can be created from a definition alone (no BTF).
+/// Whether the type can be created from a definition (with its types, where it needs them).
 pub const fn check_standalone(rules: &TypeRules) -> Check {
     match rules.creation {
         Creation::NeedsBtf { why } => Err(RuleError::NotStandalone { map_type: rules.map_type, why }),
         _ => Ok(()),
+    }
+}
+
+/// Whether `key`, as BTF describes it, is a key the map type's `map_check_btf` takes; types
+/// whose rule it breaks are created without BTF where they can be (see [`check_types`]).
+pub const fn btf_key_fits(rules: &TypeRules, key: Option<&TypeDesc>) -> bool {
+    let Some(key) = key else {
+        // A keyless map's key is `void` (id 0): only types with a check of their own take it.
+        return matches!(rules.btf, BtfRule::Any) && matches!(rules.map_type, MapType::BLOOM_FILTER);
+    };
+    let key = resolved(key);
+    match rules.btf {
+        BtfRule::None => false,
+        BtfRule::Any => true,
+        BtfRule::IntKey => matches!(*key, TypeDesc::Int { size: 4, .. }),
+        BtfRule::StructKey => matches!(*key, TypeDesc::Struct { .. }),
+        BtfRule::CgroupStorageKey => match *key {
+            TypeDesc::Int { size: 8, .. } => true,
+            TypeDesc::Struct { size: 16, members, .. } => {
+                members.len() == 2
+                    && members[0].offset == 0
+                    && matches!(*resolved(members[0].ty), TypeDesc::Int { size: 8, .. })
+                    && members[1].offset == 8
+                    && matches!(*resolved(members[1].ty), TypeDesc::Int { size: 4, .. })
+            }
+            _ => false,
+        },
+    }
+}
+
+/// `desc` with its typedefs skipped, as the kernel's `btf_type_id_size` resolves a key.
+const fn resolved(desc: &TypeDesc) -> &TypeDesc {
+    let mut desc = desc;
+    let mut depth = 0;
+    while let TypeDesc::Typedef { ty, .. } = *desc {
+        if depth == crate::btf::MAX_DEPTH {
+            break;
+        }
+        desc = ty;
+        depth += 1;
+    }
+    desc
+}
+
+/// The rule of a BTF key type, in words.
+const fn key_rule(rules: &TypeRules) -> &'static str {
+    match rules.btf {
+        BtfRule::IntKey => {
+            "`key` must be a 32-bit integer (u32, i32, or a repr(transparent) wrapper of one): the kernel checks the key's BTF, and a struct or array of 4 bytes is refused"
+        }
+        BtfRule::StructKey => {
+            "`key` must be a struct (e.g. `bpfmap::LpmKey<[u8; 4]>`): the kernel checks the key's BTF"
+        }
+        BtfRule::CgroupStorageKey => {
+            "`key` must be a u64 (a cgroup id) or `bpfmap::CgroupStorageKey`: the kernel checks the key's BTF"
+        }
+        _ => "`key` is a type this map type does not take as BTF",
+    }
+}
+
+/// The rules about the key and value types a definition carries (`key_type`, `value_type`),
+/// in the kernel's `map_check_btf` order. A map that needs its BTF (local storage, a value
+/// with a [`SpinLock`](crate::SpinLock)) must satisfy its type's BTF rule; any other map whose
+/// types break it is created without BTF (and `bpftool` shows its bytes).
+pub const fn check_types(rules: &TypeRules, def: &MapDef) -> Check {
+    let map_type = rules.map_type;
+    if let Err(e) = check_type_size(Subject::Key, def.key_type, def.key_size) {
+        return Err(e);
+    }
+    if let Err(e) = check_type_size(Subject::Value, def.value_type, def.value_size) {
+        return Err(e);
+    }
+    if let Some(key) = def.key_type
+        && (key.contains_spin_lock() || key.spin_lock_error().is_some())
+    {
+        return Err(RuleError::SpinLock {
+            subject: Subject::Key,
+            rule: "a SpinLock belongs in a value: in a key it would be compared byte by byte, never taken (bpfmap's rule; the kernel would take the key as plain bytes)",
+            errno: Errno::EINVAL,
+        });
+    }
+    let mut locked = false;
+    if let Some(value) = def.value_type {
+        if let Some(rule) = value.spin_lock_error() {
+            return Err(RuleError::SpinLock { subject: Subject::Value, rule, errno: Errno::EINVAL });
+        }
+        locked = value.contains_spin_lock();
+    }
+    if locked && !rules.locks {
+        return Err(RuleError::SpinLock {
+            subject: Subject::Value,
+            rule: "a value with a SpinLock needs a map type that takes locks: hash, array, cgroup_storage, or a local storage (not per-CPU, LRU or the others)",
+            errno: Errno::EOPNOTSUPP,
+        });
+    }
+    if locked && def.flags.intersects(MapFlags::RDONLY_PROG.union(MapFlags::WRONLY_PROG)) {
+        return Err(RuleError::SpinLock {
+            subject: Subject::Flags,
+            rule: "a value with a SpinLock cannot be `rdonly_prog` or `wronly_prog`: programs must be able to take the lock",
+            errno: Errno::EACCES,
+        });
+    }
+    let needs = locked || matches!(rules.creation, Creation::NeedsTypes);
+    if needs && !btf_key_fits(rules, def.key_type) {
+        return Err(RuleError::KeyType { map_type, rule: key_rule(rules) });
+    }
+    Ok(())
+}
+
+/// The size of a type's description against the definition's size.
+const fn check_type_size(subject: Subject, desc: Option<&TypeDesc>, size: u32) -> Check {
+    let Some(desc) = desc else { return Ok(()) };
+    match desc.size() {
+        Some(described) if described == size => Ok(()),
+        described => Err(RuleError::TypeSize { subject, size, described }),
     }
 }
 
@@ -495,6 +613,12 @@ const fn validate_at(def: &MapDef, host: &HostLimits, depth: u32) -> Check {
         Err(e) => return Err(e),
     };
     check!(check_standalone(rules));
+    // Local storage refuses a map without type ids in `map_alloc_check`, with every other
+    // attribute's EINVAL (E2BIG for a large value comes after).
+    if matches!(rules.creation, Creation::NeedsTypes) && (def.key_type.is_none() || def.value_type.is_none())
+    {
+        return Err(RuleError::TypesMissing { map_type: def.map_type });
+    }
     if no_node && (is_hash_table(def.map_type) || def.map_type.raw() == MapType::PERCPU_ARRAY.raw()) {
         flags = flags.difference(MapFlags::NUMA_NODE);
     }
@@ -522,8 +646,9 @@ const fn validate_at(def: &MapDef, host: &HostLimits, depth: u32) -> Check {
         });
         i += 1;
     }
-    // map_create copies the name after map_alloc.
-    check_name(&def.name)
+    // map_create copies the name after map_alloc, then checks the BTF.
+    check!(check_name(&def.name));
+    check_types(rules, def)
 }
 
 #[cfg(test)]

@@ -345,7 +345,6 @@ const BTF_LOAD_TRIES: u32 = 4;
 /// each type and, on failure, why it refused one. A log that does not fit makes the kernel
 /// answer ENOSPC (even for a good blob); the load is then retried with a larger buffer,
 /// as large as the kernel says it needs (Linux 6.4+) or four times larger, a few times.
-#[cfg_attr(not(test), expect(dead_code, reason = "map creation with BTF will call it"))]
 pub(crate) fn btf_load(blob: &[u8], log: &mut Vec<u8>) -> Result<OwnedFd, Errno> {
     btf_load_with(blob, log, BTF_LOG_START)
 }

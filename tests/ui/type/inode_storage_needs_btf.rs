@@ -1,9 +1,0 @@
-use bpfmap::bpf_map;
-
-#[bpf_map(type = "inode_storage", flags = "no_prealloc")]
-struct Storage {
-    key: u32,
-    value: u64,
-}
-
-fn main() {}
