@@ -61,6 +61,7 @@ errnos! {
     ERANGE = libc::ERANGE, "numerical result out of range";
     E2BIG = libc::E2BIG, "argument list too long";
     ENOSYS = libc::ENOSYS, "function not implemented";
+    ENOTSOCK = libc::ENOTSOCK, "socket operation on non-socket";
     EOPNOTSUPP = libc::EOPNOTSUPP, "operation not supported";
     ENOTSUPP = 524, "operation not supported (kernel-internal ENOTSUPP)";
 }

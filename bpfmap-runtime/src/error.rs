@@ -265,6 +265,15 @@ pub enum Error {
         /// What went wrong.
         problem: RingProblem,
     },
+    /// An operation under a value's [`SpinLock`](crate::SpinLock) (`BPF_F_LOCK`) that the
+    /// kernel refused because it knows of no lock in the map's value: the map was created
+    /// without the BTF of its value.
+    LockUnknown {
+        /// The operation.
+        op: Op,
+        /// The map.
+        map: MapLabel,
+    },
     /// The kernel refused the BTF that describes the keys and values of maps, and this map
     /// cannot go without it (local storage, a value with a [`SpinLock`](crate::SpinLock)).
     Btf {
@@ -332,6 +341,7 @@ impl Error {
             | Error::Pin { errno, .. }
             | Error::Batch { errno, .. }
             | Error::Btf { errno, .. } => Some(*errno),
+            Error::LockUnknown { .. } => Some(Errno::EINVAL),
             _ => None,
         }
     }
@@ -349,6 +359,7 @@ impl Error {
             | Error::Batch { map, .. }
             | Error::InUse { map, .. }
             | Error::Ring { map, .. }
+            | Error::LockUnknown { map, .. }
             | Error::Btf { map: Some(map), .. } => Some(map),
             _ => None,
         }
@@ -512,6 +523,21 @@ fn explain_op(op: Op, map_type: MapType, errno: Errno) -> Option<&'static str> {
         (Some(_), Some(F::CgroupStorage | F::PerCpuCgroupStorage), Errno::ENOENT) => {
             "this cgroup has no storage: it exists only while a program that uses the map is attached to the cgroup"
         }
+        (_, Some(F::LocalStorage), Errno::ENOTSOCK) => {
+            "the owner is not a socket: an sk_storage keeps a value per socket, named by the socket's fd"
+        }
+        (_, Some(F::LocalStorage), Errno::EBADF) => match map_type {
+            MapType::TASK_STORAGE => {
+                "the owner is not a pidfd: a task_storage names a task by a pidfd (`pidfd_open(2)`)"
+            }
+            MapType::CGRP_STORAGE => {
+                "the owner is not a cgroup: a cgrp_storage names a cgroup by its directory, opened"
+            }
+            MapType::INODE_STORAGE => {
+                "the inode has no BPF storage: inode storage needs the BPF LSM active (the kernel booted with `lsm=...,bpf`)"
+            }
+            _ => "the owner's fd is not one this map keeps values for",
+        },
         (Some(crate::Update::NoExist), _, Errno::EEXIST) => "the key exists (Update::NoExist)",
         (Some(crate::Update::Exist), _, Errno::ENOENT) => "the key does not exist (Update::Exist)",
         (Some(_), Some(F::Queue | F::Stack), Errno::E2BIG) => {
@@ -591,6 +617,12 @@ impl fmt::Display for Error {
                      kernel wrote the ring's positions, and nothing past this point is read"
                 ),
             },
+            Error::LockUnknown { op, map } => write!(
+                f,
+                "cannot {op} {map} under its lock: the value type holds a SpinLock, but its SpinLock is unknown to the \
+                 kernel, which refuses BPF_F_LOCK (EINVAL): the map was created without the BTF of its value (create \
+                 it with `MapDef::with_types`, or declare it with #[bpf_map])"
+            ),
             Error::Btf { map, errno, log } => {
                 match map {
                     Some(map) => write!(

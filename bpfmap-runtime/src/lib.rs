@@ -47,7 +47,7 @@ pub use handles::{
     Stack, StackTraceMap, Update, UserRingBuf, UserRingBufProducer, XskMap,
 };
 pub use loader::{Loader, Memlock, OnMismatch, load};
-pub use map::{Map, MapInfo, bpf_create_map, create_map};
+pub use map::{Map, MapBtf, MapInfo, bpf_create_map, create_map};
 pub use maps::{HandleOf, Maps};
 pub use pin::DEFAULT_PIN_ROOT;
 pub use pod::{Pod, SpinLock};

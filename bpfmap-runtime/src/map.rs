@@ -58,6 +58,39 @@ impl Map {
         Ok(MapInfo::from(info))
     }
 
+    /// The BTF of the map's key and value, read back from the kernel: the object the map was
+    /// created with, and the ids of the key and value types in it. `None` for a map created
+    /// without BTF.
+    ///
+    /// ```no_run
+    /// use bpfmap::{bpf_map, Pod, btf::diff_layout};
+    ///
+    /// #[repr(C)]
+    /// #[derive(Clone, Copy, Pod)]
+    /// struct Stats { packets: u64, bytes: u64 }
+    ///
+    /// #[bpf_map(type = "hash", max_entries = 64)]
+    /// struct Flows { key: u32, value: Stats }
+    ///
+    /// let maps = bpfmap::load()?;
+    /// let types = maps.map::<Flows>()?.btf()?.expect("created with BTF");
+    /// // The kernel holds exactly the layout Rust declared.
+    /// assert!(diff_layout(<Stats as Pod>::BTF, &types.btf, types.value).is_none());
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
+    pub fn btf(&self) -> Result<Option<MapBtf>, Error> {
+        let info = self.info()?;
+        if info.btf_id == 0 {
+            return Ok(None);
+        }
+        let what = || format!("the BTF (id {}) of {}", info.btf_id, self.label());
+        let fd = sys::btf_fd_by_id(info.btf_id).map_err(|errno| Error::Open { what: what(), errno })?;
+        let object = sys::btf_info(fd.as_fd()).map_err(|errno| Error::Open { what: what(), errno })?;
+        let btf = crate::btf::Btf::parse(&object.data)
+            .map_err(|e| Error::Open { what: format!("{} ({e})", what()), errno: Errno::EINVAL })?;
+        Ok(Some(MapBtf { id: info.btf_id, btf, key: info.btf_key_type_id, value: info.btf_value_type_id }))
+    }
+
     /// `BPF_MAP_FREEZE`: makes the map read-only for user space from now on (programs may
     /// still write it unless it was created with `rdonly_prog`); used to seal configuration.
     pub fn freeze(&self) -> Result<(), Error> {
@@ -150,6 +183,16 @@ impl Map {
 
     pub(crate) fn error(&self, op: Op, errno: Errno) -> Error {
         Error::Map { op, map: self.label(), errno }
+    }
+
+    /// The error of `op`, made with `flags`: an EINVAL for `BPF_F_LOCK` is the kernel saying
+    /// it knows of no lock in the map's value.
+    pub(crate) fn error_with(&self, op: Op, errno: Errno, flags: u64) -> Error {
+        const BPF_F_LOCK: u64 = 4;
+        match errno {
+            Errno::EINVAL if flags & BPF_F_LOCK != 0 => Error::LockUnknown { op, map: self.label() },
+            errno => self.error(op, errno),
+        }
     }
 
     /// Creates `def` (already validated and resolved) through `BPF_MAP_CREATE`, with its key
@@ -294,6 +337,20 @@ impl fmt::Debug for Map {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Map").field("fd", &self.fd.as_raw_fd()).field("def", &self.def).finish()
     }
+}
+
+/// A map's BTF as the kernel holds it ([`Map::btf`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct MapBtf {
+    /// The BTF object's kernel id.
+    pub id: u32,
+    /// The object, parsed.
+    pub btf: crate::btf::Btf,
+    /// The key's type id in it (0: no key).
+    pub key: u32,
+    /// The value's type id in it.
+    pub value: u32,
 }
 
 /// What the kernel reports of a map (`struct bpf_map_info`).

@@ -196,7 +196,7 @@ impl<'m> BatchReader<'m> {
                 Err((Errno::EINVAL | Errno::ENOTSUPP | Errno::EOPNOTSUPP, _)) if !self.started => {
                     return Err(None);
                 }
-                Err((errno, _)) => return Err(Some(self.map.error(Op::Lookup, errno))),
+                Err((errno, _)) => return Err(Some(self.map.error_with(Op::Lookup, errno, self.elem_flags))),
             }
         }
     }
@@ -288,7 +288,7 @@ impl<'m, K: Pod, V: Pod> Decode<'m> for PlainDecode<K, V> {
         match unsafe { sys::lookup(map.fd(), key.as_ptr(), self.value.ptr(), super::lock_flag::<V>()) } {
             Ok(true) => Some(decoded(map, read_from(key).zip(read_from(self.value.bytes())))),
             Ok(false) => None,
-            Err(errno) => Some(Err(map.error(Op::Lookup, errno))),
+            Err(errno) => Some(Err(map.error_with(Op::Lookup, errno, super::lock_flag::<V>()))),
         }
     }
 }

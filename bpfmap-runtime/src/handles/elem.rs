@@ -23,7 +23,7 @@ pub(crate) unsafe fn get<K: Pod, V: Pod>(map: &Map, key: &K) -> Result<Option<V>
     let found = unsafe {
         sys::lookup(map.fd(), bytes_of(key).as_ptr(), value.as_mut_ptr() as *mut u8, lock_flag::<V>())
     }
-    .map_err(|errno| map.error(Op::Lookup, errno))?;
+    .map_err(|errno| map.error_with(Op::Lookup, errno, lock_flag::<V>()))?;
     // SAFETY: the kernel wrote a whole value, and any bytes are a valid V.
     Ok(found.then(|| unsafe { value.assume_init() }))
 }
@@ -44,7 +44,7 @@ pub(crate) unsafe fn insert<K: Pod, V: Pod>(
             update.flags() | lock_flag::<V>(),
         )
     }
-    .map_err(|errno| map.error(Op::Update(update), errno))
+    .map_err(|errno| map.error_with(Op::Update(update), errno, lock_flag::<V>()))
 }
 
 /// `BPF_MAP_DELETE_ELEM`: `false` if `key` was absent.
@@ -65,7 +65,7 @@ pub(crate) unsafe fn get_and_remove<K: Pod, V: Pod>(map: &Map, key: &K) -> Resul
             lock_flag::<V>(),
         )
     }
-    .map_err(|errno| map.error(Op::LookupAndDelete, errno))?;
+    .map_err(|errno| map.error_with(Op::LookupAndDelete, errno, lock_flag::<V>()))?;
     // SAFETY: the kernel wrote a whole value, and any bytes are a valid V.
     Ok(found.then(|| unsafe { value.assume_init() }))
 }

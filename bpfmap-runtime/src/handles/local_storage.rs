@@ -74,7 +74,7 @@ impl<'m, V: Pod> LocalStorage<'m, V> {
                 lock_flag::<V>(),
             )
         }
-        .map_err(|errno| self.map.error(Op::Lookup, errno))?;
+        .map_err(|errno| self.map.error_with(Op::Lookup, errno, lock_flag::<V>()))?;
         // SAFETY: the kernel wrote a whole V; any bytes are a valid V.
         Ok(found.then(|| unsafe { value.assume_init() }))
     }
@@ -91,7 +91,7 @@ impl<'m, V: Pod> LocalStorage<'m, V> {
                 update.flags() | lock_flag::<V>(),
             )
         }
-        .map_err(|errno| self.map.error(Op::Update(update), errno))
+        .map_err(|errno| self.map.error_with(Op::Update(update), errno, lock_flag::<V>()))
     }
 
     /// Takes `owner`'s value away; `false` if it had none.

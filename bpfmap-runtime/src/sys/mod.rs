@@ -385,7 +385,6 @@ pub(crate) fn btf_load_with(blob: &[u8], log: &mut Vec<u8>, start: usize) -> Res
 }
 
 /// `BPF_BTF_GET_FD_BY_ID`: opens the BTF object with kernel id `id`.
-#[cfg_attr(not(test), expect(dead_code, reason = "map creation with BTF will call it"))]
 pub(crate) fn btf_fd_by_id(id: u32) -> Result<OwnedFd, Errno> {
     let mut attr = attr::GetId { id, ..Default::default() };
     // SAFETY: GET_FD_BY_ID reads no pointers and returns a new fd.
@@ -422,7 +421,6 @@ unsafe fn btf_info_into(fd: BorrowedFd<'_>, info: &mut attr::BtfInfo) -> Result<
 
 /// Reads back the BTF object `fd`: its id, name and bytes. Two calls: the first learns the
 /// sizes, the second copies (a loaded object never changes size).
-#[cfg_attr(not(test), expect(dead_code, reason = "map creation with BTF will call it"))]
 pub(crate) fn btf_info(fd: BorrowedFd<'_>) -> Result<BtfObject, Errno> {
     let mut sizes = attr::BtfInfo::default();
     // SAFETY: null pointers with zero lengths: the kernel writes only the fixed fields.
