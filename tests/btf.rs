@@ -220,3 +220,30 @@ fn btf_parses_what_the_kernel_returns() {
         bytes_again.find_by_name(bpfmap::btf::Kind::Struct, "bpf_spin_lock").expect("the lock's struct");
     assert_eq!(bytes_again.size_of(lock).expect("size"), 4);
 }
+
+/// `FlowKey` as another program declared it: `sport` 4 bytes wide, no `dport` (12 bytes all
+/// the same).
+#[repr(C)]
+#[derive(Clone, Copy, Pod)]
+struct WideKey {
+    saddr: u32,
+    daddr: u32,
+    sport: u32,
+}
+
+#[test]
+fn adopting_a_map_of_another_layout_names_the_first_differing_field() {
+    require_kernel!();
+    let fs = match support::bpffs::Bpffs::mount() {
+        Ok(fs) => fs,
+        Err(e) => panic!("{e}"),
+    };
+    let path = fs.join("wide");
+    let wide = bpfmap::create_map(&MapDef::new(MapType::HASH, 0, 0, 64).with_types::<WideKey, FlowStats>())
+        .expect("create");
+    wide.pin(&path).expect("pin");
+    let err = bpfmap::Map::adopt::<Flows>(&path).map(drop).expect_err("the key's layout differs");
+    let Error::PinMismatch { diffs, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(diffs.len(), 1, "{err}");
+    assert_eq!(diffs[0].to_string(), "key: declared FlowKey.sport u16 at 8, pinned u32 at 8");
+}

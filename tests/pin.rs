@@ -260,6 +260,52 @@ fn a_mismatch_lists_every_differing_field() {
     assert_eq!(fs.entries(), ["pin_counters"], "the pins made before the mismatch are gone");
 }
 
+/// A value of `Counters`' size with another layout: two halves where a u64 is declared.
+#[repr(C)]
+#[derive(Clone, Copy, bpfmap::Pod)]
+struct Halves {
+    low: u32,
+    high: u32,
+}
+
+#[test]
+fn where_both_have_btf_the_layouts_are_compared() {
+    require_kernel!();
+    let _serial = serial();
+    let fs = require_bpffs!();
+
+    // Same type, sizes and flags: only the value's layout tells them apart.
+    let path = fs.join("pin_counters");
+    let other = MapDef::new(MapType::HASH, 0, 0, 64)
+        .with_types::<u32, Halves>()
+        .with_name(MapName::new("pin_counters"));
+    let foreign = pin_foreign(&other, &path);
+    let err = loader(&fs).load().expect_err("the pinned value is two u32s, the declared one a u64");
+    let (_, _, diffs) = pin_mismatch(err);
+    assert_eq!(diffs, [diff("value", "u64", "struct Halves")]);
+    assert_eq!(diffs[0].to_string(), "value: declared u64, pinned struct Halves");
+    assert_eq!(pinned_id(&path), foreign.id().unwrap(), "the pin is left as it was");
+    drop(foreign);
+    std::fs::remove_file(&path).expect("unpin");
+
+    // A member that differs is named, with its offset.
+    let key = MapDef::new(MapType::HASH, 0, 0, 64)
+        .with_types::<[u16; 2], u64>()
+        .with_name(MapName::new("pin_counters"));
+    let foreign = pin_foreign(&key, &path);
+    let (_, _, diffs) = pin_mismatch(loader(&fs).load().expect_err("two u16s where a u32 is declared"));
+    assert_eq!(diffs[0].to_string(), "key: declared u32, pinned u16[2]");
+    drop(foreign);
+    std::fs::remove_file(&path).expect("unpin");
+
+    // The same layout under other names of types: compatible, and reused.
+    let same =
+        MapDef::new(MapType::HASH, 0, 0, 64).with_types::<u32, u64>().with_name(MapName::new("pin_counters"));
+    let reused = pin_foreign(&same, &path);
+    let maps = load(&fs);
+    assert_eq!(id_of::<Counters>(&maps), reused.id().unwrap());
+}
+
 #[test]
 fn map_extra_is_compared() {
     require_kernel!();

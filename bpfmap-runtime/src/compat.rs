@@ -8,8 +8,10 @@ use crate::{Error, Map, MapInfo};
 /// One field where an existing map differs from its definition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldDiff {
-    /// The field: `type`, `key_size`, `value_size`, `max_entries`, `flags`, `map_extra` or
-    /// `inner` (then `declared` names the inner map's field too: `value_size 4`).
+    /// The field: `type`, `key_size`, `value_size`, `max_entries`, `flags`, `map_extra`,
+    /// `inner` (then `declared` names the inner map's field too: `value_size 4`), or `key` and
+    /// `value` for layouts that differ where both sides have BTF (then `declared` names the
+    /// first differing member: `FlowKey.sport u16 at 8`).
     pub field: &'static str,
     /// What the definition says.
     pub declared: String,
@@ -91,6 +93,34 @@ pub(crate) fn diff_map(map: &Map, def: &MapDef, host: &HostLimits) -> Result<Vec
     let of_maps = info.map_type == MapType::ARRAY_OF_MAPS || info.map_type == MapType::HASH_OF_MAPS;
     if let (Some(inner), true) = (def.inner, of_maps) {
         diffs.extend(diff_inner(map, info.key_size, inner, host)?);
+    }
+    if diffs.is_empty() {
+        diffs.extend(diff_types(map, def)?);
+    }
+    Ok(diffs)
+}
+
+/// Where the existing map was created with BTF and the definition has types: the first field
+/// where the key's and value's layouts differ (`key: declared FlowKey.sport u16 at 8, pinned
+/// u32 at 8`). Sizes that agree say nothing of what the bytes mean; the layouts do.
+fn diff_types(map: &Map, def: &MapDef) -> Result<Vec<FieldDiff>, Error> {
+    if def.key_type.is_none() && def.value_type.is_none() {
+        return Ok(Vec::new());
+    }
+    let Some(found) = map.btf()? else { return Ok(Vec::new()) };
+    let mut diffs = Vec::new();
+    for (field, declared, id) in [("key", def.key_type, found.key), ("value", def.value_type, found.value)] {
+        if let (Some(declared), true) = (declared, id != 0)
+            && let Some(d) = crate::btf::diff_layout(declared, &found.btf, id)
+        {
+            // `FlowKey.sport u16 at 8`; for a whole type, its name once (`u64`, not `u64 u64`).
+            let declared = if d.declared.starts_with(&d.path) {
+                d.declared
+            } else {
+                format!("{} {}", d.path, d.declared)
+            };
+            diffs.push(FieldDiff { field, declared, found: d.found });
+        }
     }
     Ok(diffs)
 }
