@@ -208,6 +208,8 @@ fn refused_btf_child() {
     let key = FlowKey { saddr: 1, daddr: 2, sport: 3, dport: 4 };
     flows.insert(&key, &FlowStats { packets: 1, bytes: 2 }, Update::Any).expect("insert");
     assert_eq!(flows.get(&key).expect("get"), Some(FlowStats { packets: 1, bytes: 2 }));
+    // Local storage exists only with BTF: on a kernel that refuses it, the probe says no.
+    assert!(!bpfmap::probe::map_type(MapType::TASK_STORAGE).expect("probe"));
 }
 
 #[test]

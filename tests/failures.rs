@@ -160,6 +160,13 @@ fn probes_tell_what_this_kernel_has() {
     assert_eq!(has_insn_array, has_overwrite);
     // Cached: a second probe gives the same answer.
     assert_eq!(probe::map_type(MapType::INSN_ARRAY).expect("probe"), has_insn_array);
+    // Local storage is probed with the BTF it needs; arenas (6.9) came after all four.
+    for storage in [MapType::SK_STORAGE, MapType::INODE_STORAGE, MapType::TASK_STORAGE, MapType::CGRP_STORAGE]
+    {
+        assert!(probe::map_type(storage).expect("probe"), "{storage:?}");
+    }
+    // The kernel's own BTF is not bpfmap's to give: struct_ops maps are never probed.
+    assert!(!probe::map_type(MapType::STRUCT_OPS).expect("probe"));
 }
 
 #[test]

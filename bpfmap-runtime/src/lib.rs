@@ -40,11 +40,11 @@ pub use cpus::possible_cpus;
 pub use errno::Errno;
 pub use error::{Cause, Error, Location, MapLabel, Op, RingProblem};
 pub use handles::{
-    Arena, ArenaMemory, ArrayIter, ArrayMap, BloomFilter, CgroupArray, CgroupStorage, CpuMap, DevMap,
-    HashDrain, HashIter, HashMap, Keys, LocalStorage, LpmIter, LpmKey, LpmTrie, MapOfMaps, MmapArray,
-    MmapArrayReadOnly, MmapIter, PerCpuArray, PerCpuCgroupStorage, PerCpuDrain, PerCpuHashMap, PerCpuIter,
-    PerCpuValues, PerfEventArray, ProgArray, Queue, ReuseportSockArray, RingBuf, RingBufConsumer, SockMap,
-    Stack, StackTraceMap, Update, UserRingBuf, UserRingBufProducer, XskMap,
+    Arena, ArenaMemory, ArrayIter, ArrayMap, BloomFilter, CgroupArray, CgroupStorage, CgroupStorageKey,
+    CpuMap, DevMap, HashDrain, HashIter, HashMap, Keys, LocalStorage, LpmIter, LpmKey, LpmTrie, MapOfMaps,
+    MmapArray, MmapArrayReadOnly, MmapIter, PerCpuArray, PerCpuCgroupStorage, PerCpuDrain, PerCpuHashMap,
+    PerCpuIter, PerCpuValues, PerfEventArray, ProgArray, Queue, ReuseportSockArray, RingBuf, RingBufConsumer,
+    SockMap, Stack, StackTraceMap, Update, UserRingBuf, UserRingBufProducer, XskMap,
 };
 pub use loader::{Loader, Memlock, OnMismatch, load};
 pub use map::{Map, MapBtf, MapInfo, bpf_create_map, create_map};

@@ -7,12 +7,14 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use crate::map::Map;
+use crate::map_btf::MapsBtf;
 use crate::rules::{Creation, EntriesRule, HostLimits, MapDef, MapFlags, MapType, SizeRule, TypeRules};
 use crate::sys;
 use crate::{Errno, Error, KernelVersion};
 
 /// The smallest definition of a type that the rule book accepts (with `flags` added), or
-/// `None` for types that cannot be created standalone.
+/// `None` for types that cannot be created standalone. Local storage gets the types it needs
+/// (a `u32` fd key and a `u64` value).
 pub fn minimal_def(map_type: MapType, flags: MapFlags) -> Option<MapDef> {
     static TEMPLATE: MapDef = MapDef::new(MapType::ARRAY, 4, 4, 1);
     let rules: &TypeRules = map_type.rules()?;
@@ -39,8 +41,10 @@ pub fn minimal_def(map_type: MapType, flags: MapFlags) -> Option<MapDef> {
     if flags.contains(MapFlags::NUMA_NODE) {
         def = def.with_numa_node(0);
     }
-    if matches!(rules.creation, Creation::NeedsInner) {
-        def = def.with_inner(&TEMPLATE);
+    match rules.creation {
+        Creation::NeedsInner => def = def.with_inner(&TEMPLATE),
+        Creation::NeedsTypes => def = def.with_types::<u32, u64>(),
+        _ => {}
     }
     Some(def)
 }
@@ -76,7 +80,16 @@ pub fn map_flag(map_type: MapType, flag: MapFlags) -> Result<bool, Error> {
     if def.validate_on(HostLimits::current()).is_err() {
         return Ok(false);
     }
-    let supported = match Map::create_fd(&def, None) {
+    // Types the kernel takes only with BTF (local storage) are probed with it, as created.
+    let btf = MapsBtf::load([&def]);
+    if let Some(missing) = btf.missing_for(&def, None) {
+        return match missing {
+            // A kernel without BTF, or without BTF for this map type.
+            Error::Btf { .. } => Ok(false),
+            refused => Err(refused),
+        };
+    }
+    let supported = match Map::create_fd(&def, btf.ids(0)) {
         Ok(_) => true,
         Err(Errno::EINVAL | Errno::ENOTSUPP | Errno::EOPNOTSUPP) => false,
         Err(errno) => return Err(Error::create(&def, None, errno)),

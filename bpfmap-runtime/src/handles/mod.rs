@@ -35,7 +35,7 @@ pub use percpu::{PerCpuArray, PerCpuDrain, PerCpuHashMap, PerCpuIter, PerCpuValu
 pub use queue::{Queue, Stack};
 pub use ringbuf::{RingBuf, RingBufConsumer, UserRingBuf, UserRingBufProducer};
 pub use stack_trace::StackTraceMap;
-pub use storage::{CgroupStorage, PerCpuCgroupStorage};
+pub use storage::{CgroupStorage, CgroupStorageKey, PerCpuCgroupStorage};
 
 use core::marker::PhantomData;
 

@@ -1,14 +1,78 @@
 //! `CgroupStorage` and `PerCpuCgroupStorage`: the storage of cgroup-attached programs.
 //!
 //! Entries exist only while a program using the map is attached to a cgroup; the key is the
-//! cgroup id (8 bytes) or `struct bpf_cgroup_storage_key` (16 bytes: cgroup id and attach type).
+//! cgroup id (8 bytes) or [`CgroupStorageKey`] (16 bytes: cgroup id and attach type).
 
 use super::{Keys, PerCpuValues, Types, Update, elem};
+use crate::btf::{Member, TypeDesc, U32, U64};
 use crate::error::Op;
 use crate::pod::bytes_of;
 use crate::rules::Family;
 use crate::sys;
 use crate::{Error, Map, Pod};
+
+/// The 16-byte key of cgroup storage, the kernel's `struct bpf_cgroup_storage_key`: a cgroup
+/// id and an attach type, for maps whose programs keep storage per cgroup *and* attach type.
+///
+/// A `u64` key (the cgroup id alone) is the other choice; with it, the programs of every attach
+/// type share the cgroup's storage. Maps that need their BTF (a [`SpinLock`](crate::SpinLock)
+/// value) take only these two keys, as the kernel checks the key's BTF: a struct of the same
+/// size with other members is refused at compile time.
+///
+/// ```
+/// use bpfmap::{bpf_map, CgroupStorageKey, Pod, SpinLock};
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Counters { lock: SpinLock, packets: u32 }
+///
+/// #[bpf_map(type = "cgroup_storage")]
+/// struct PerAttach { key: CgroupStorageKey, value: Counters }
+///
+/// let key = CgroupStorageKey::new(4242, 0); // BPF_CGROUP_INET_INGRESS
+/// assert_eq!((key.cgroup_id(), key.attach_type()), (4242, 0));
+/// assert_eq!(size_of::<CgroupStorageKey>(), 16);
+/// ```
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct CgroupStorageKey {
+    cgroup_inode_id: u64,
+    attach_type: u32,
+    // The C struct's tail padding, made a field so that every byte is initialized (Pod).
+    _pad: u32,
+}
+
+impl CgroupStorageKey {
+    /// The storage of cgroup `cgroup_id` (its directory's inode number) for programs attached
+    /// with `attach_type` (a `BPF_CGROUP_*` attach type).
+    pub const fn new(cgroup_id: u64, attach_type: u32) -> CgroupStorageKey {
+        CgroupStorageKey { cgroup_inode_id: cgroup_id, attach_type, _pad: 0 }
+    }
+
+    /// The cgroup id.
+    pub const fn cgroup_id(&self) -> u64 {
+        self.cgroup_inode_id
+    }
+
+    /// The attach type.
+    pub const fn attach_type(&self) -> u32 {
+        self.attach_type
+    }
+}
+
+// SAFETY: repr(C) of u64, u32, u32: 16 bytes with no padding, every bit pattern valid.
+unsafe impl Pod for CgroupStorageKey {
+    /// The kernel's `struct bpf_cgroup_storage_key`, whose BTF `cgroup_storage_check_btf` wants
+    /// as exactly two members: a u64 at 0 and a u32 at 8 (the padding is no member).
+    const BTF: &'static TypeDesc = &TypeDesc::Struct {
+        name: "bpf_cgroup_storage_key",
+        size: 16,
+        members: &[
+            Member { name: "cgroup_inode_id", offset: 0, ty: &U64 },
+            Member { name: "attach_type", offset: 8, ty: &U32 },
+        ],
+    };
+}
 
 /// A `cgroup_storage` map.
 pub struct CgroupStorage<'m, K, V> {
