@@ -5,6 +5,11 @@
 //! The kernel call is written here from scratch (raw `bpf(2)`, own attr struct) rather than
 //! through `bpfmap::create_map`, which validates first and so could not disagree with itself.
 //!
+//! Definitions with key and value types (as `#[bpf_map]` gives them) go to the kernel with
+//! their BTF, as bpfmap sends it: for the maps that need it (local storage, a value with a
+//! `SpinLock`) and those whose type takes it. Where bpfmap leaves BTF out (the type refuses it,
+//! or the key breaks the type's BTF rule), the kernel is also asked with it, and must refuse.
+//!
 //! Where the two may legitimately disagree on this machine, the case is counted in one of the
 //! classes of [`Exception`], each with its reason, and printed; nothing is skipped silently.
 //!
@@ -19,7 +24,11 @@ use std::fmt::Write as _;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Instant;
 
-use bpfmap::{Errno, HostLimits, MapDef, MapFlags, MapName, MapType, RuleError};
+use bpfmap::btf::{BtfBuilder, TypeDesc};
+use bpfmap::{
+    CgroupStorageKey, Errno, HostLimits, LpmKey, MapDef, MapFlags, MapName, MapType, Pod, RuleError,
+    SpinLock, Subject,
+};
 use proptest::prelude::*;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{RngSeed, TestRunner};
@@ -58,8 +67,16 @@ const _: () = {
 /// An fd number no process has open: the kernel answers EBADF when it reads it.
 const NOT_AN_FD: u32 = i32::MAX as u32;
 
-/// `BPF_MAP_CREATE` exactly as `def` says, with `inner_map_fd`; the fd closes on drop.
-fn raw_create(def: &MapDef, inner_map_fd: u32) -> Result<OwnedFd, Errno> {
+/// The BTF a case is created with: the object's fd and the ids of the key and value types.
+#[derive(Clone, Copy)]
+struct RawBtf {
+    fd: u32,
+    key: u32,
+    value: u32,
+}
+
+/// `BPF_MAP_CREATE` exactly as `def` says, with `inner_map_fd` and `btf`; the fd closes on drop.
+fn raw_create(def: &MapDef, inner_map_fd: u32, btf: Option<RawBtf>) -> Result<OwnedFd, Errno> {
     let mut map_name = [0u8; 16];
     let name = def.name.as_bytes();
     map_name[..name.len()].copy_from_slice(name);
@@ -72,6 +89,9 @@ fn raw_create(def: &MapDef, inner_map_fd: u32) -> Result<OwnedFd, Errno> {
         inner_map_fd,
         numa_node: def.numa_node,
         map_name,
+        btf_fd: btf.map_or(0, |b| b.fd),
+        btf_key_type_id: btf.map_or(0, |b| b.key),
+        btf_value_type_id: btf.map_or(0, |b| b.value),
         map_extra: def.map_extra,
         ..Default::default()
     };
@@ -81,10 +101,57 @@ fn raw_create(def: &MapDef, inner_map_fd: u32) -> Result<OwnedFd, Errno> {
         libc::syscall(libc::SYS_bpf, 0, &attr as *const MapCreateAttr, size_of::<MapCreateAttr>() as u32)
     };
     if ret < 0 {
-        return Err(Errno::from_raw(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+        return Err(last_errno());
     }
     // SAFETY: the kernel returned a new fd that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(ret as i32) })
+}
+
+fn last_errno() -> Errno {
+    Errno::from_raw(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+}
+
+/// The `BPF_BTF_LOAD` prefix of `union bpf_attr`.
+#[repr(C)]
+#[derive(Default)]
+struct BtfLoadAttr {
+    btf: u64,
+    btf_log_buf: u64,
+    btf_size: u32,
+    btf_log_size: u32,
+    btf_log_level: u32,
+}
+
+/// `BPF_BTF_LOAD` of `blob`, without a log.
+fn raw_btf_load(blob: &[u8]) -> Result<OwnedFd, Errno> {
+    let attr = BtfLoadAttr { btf: blob.as_ptr() as u64, btf_size: blob.len() as u32, ..Default::default() };
+    // SAFETY: BPF_BTF_LOAD (18) reads `btf_size` bytes at `btf`, which `blob` holds across the
+    // call, and writes no log (size 0).
+    let ret = unsafe {
+        libc::syscall(libc::SYS_bpf, 18, &attr as *const BtfLoadAttr, size_of::<BtfLoadAttr>() as u32)
+    };
+    if ret < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: the kernel returned a new fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as i32) })
+}
+
+/// `BPF_MAP_CREATE` of `def`, with the BTF of its types when `with_btf` (a keyless map's key
+/// is id 0); the object is loaded for the call. A refused object is the verdict.
+fn raw_create_typed(def: &MapDef, inner_map_fd: u32, with_btf: bool) -> Result<OwnedFd, Errno> {
+    let Some(value) = def.value_type.filter(|_| with_btf) else { return raw_create(def, inner_map_fd, None) };
+    let mut builder = BtfBuilder::new();
+    let key = def.key_type.map_or(Ok(0), |key| builder.add(key)).expect("the pool's types encode");
+    let value = builder.add(value).expect("the pool's types encode");
+    let object = raw_btf_load(&builder.finish())?;
+    raw_create(def, inner_map_fd, Some(RawBtf { fd: object.as_raw_fd() as u32, key, value }))
+}
+
+/// Whether bpfmap creates `def` with BTF: its types are sent where the map needs them, or its
+/// type takes them (the rule book's BTF rules decide; [`compare`] checks the refusals).
+fn sent_with_btf(def: &MapDef) -> bool {
+    def.value_type.is_some() && (def.needs_btf() || def.takes_btf())
 }
 
 /// What the kernel says of a whole definition, inner template included.
@@ -94,13 +161,18 @@ fn raw_create(def: &MapDef, inner_map_fd: u32) -> Result<OwnedFd, Errno> {
 /// `map_alloc_check` runs before the kernel reads `inner_map_fd`, so any errno but EBADF is the
 /// outer map's, and EBADF means the outer passed up to the template, whose errno then decides.
 fn kernel_verdict(def: &MapDef) -> Result<(), Errno> {
+    kernel_verdict_btf(def, sent_with_btf(def))
+}
+
+/// [`kernel_verdict`], with the types' BTF or without.
+fn kernel_verdict_btf(def: &MapDef, with_btf: bool) -> Result<(), Errno> {
     let Some(inner) = def.inner else {
         // No template: fd 0 (stdin, never a map; see `ensure_std_fds`) as in a zeroed attr.
-        return raw_create(def, 0).map(drop);
+        return raw_create_typed(def, 0, with_btf).map(drop);
     };
-    match raw_create(inner, 0) {
-        Ok(inner_fd) => raw_create(def, inner_fd.as_raw_fd() as u32).map(drop),
-        Err(inner_errno) => match raw_create(def, NOT_AN_FD) {
+    match raw_create_typed(inner, 0, sent_with_btf(inner)) {
+        Ok(inner_fd) => raw_create_typed(def, inner_fd.as_raw_fd() as u32, with_btf).map(drop),
+        Err(inner_errno) => match raw_create_typed(def, NOT_AN_FD, with_btf) {
             Err(Errno::EBADF) => Err(inner_errno),
             Err(errno) => Err(errno),
             Ok(_) => panic!("the kernel created a map-of-maps with no template: {def:?}"),
@@ -151,7 +223,7 @@ fn def(map_type: u32, key: u32, value: u32, max_entries: u32, flags: u32) -> Map
 }
 
 /// A definition every kernel that has the type creates (written from the uapi documentation,
-/// not from the rule book), or `None` where it cannot be created without BTF.
+/// not from the rule book), or `None` where it needs BTF bpfmap does not make (the kernel's).
 fn known_good(map_type: u32) -> Option<MapDef> {
     static ARRAY: std::sync::LazyLock<MapDef> = std::sync::LazyLock::new(|| def(2, 4, 4, 1, 0));
     let good = match map_type {
@@ -165,13 +237,14 @@ fn known_good(map_type: u32) -> Option<MapDef> {
         27 | 31 => def(map_type, 0, 0, 4096, 0),
         33 => def(33, 0, 0, 1, MMAPABLE),
         34 => def(34, 4, 8, 1, 0),
+        24 | 28 | 29 | 32 => def(map_type, 4, 8, 0, NO_PREALLOC).with_types::<u32, u64>(),
         _ => return None,
     };
     Some(good)
 }
 
 /// For each flag bit, a definition that uses it and that every kernel with the flag creates;
-/// `None` for the flags no standalone definition can carry (BTF-only types, `path_fd`, the
+/// `None` for the flags no standalone definition can carry (`vtype_btf_obj_fd`, `path_fd`, the
 /// token).
 fn known_good_with_flag(bit: u32) -> Option<MapDef> {
     let flag = 1 << bit;
@@ -185,6 +258,7 @@ fn known_good_with_flag(bit: u32) -> Option<MapDef> {
         PRESERVE_ELEMS => def(4, 4, 4, 1, flag),
         SEGV_ON_FAULT | NO_USER_CONV => def(33, 0, 0, 1, MMAPABLE | flag),
         RB_OVERWRITE => def(27, 0, 0, 4096, flag),
+        CLONE => def(24, 4, 8, 0, NO_PREALLOC | flag).with_types::<u32, u64>(),
         _ => return None,
     };
     Some(good)
@@ -309,11 +383,26 @@ enum Exception {
     /// (c) The name has bytes the kernel's Latin-1 `isalnum()` accepts or bytes past a NUL,
     /// which the rule book refuses on purpose.
     StricterName,
+    /// (c) The key's type holds a `SpinLock`, which the rule book refuses on purpose.
+    StricterKey,
+    /// (c) The types do not describe the sizes, on a map bpfmap creates without BTF (so the
+    /// kernel never sees them).
+    StricterTypes,
+    /// (c) The value's `SpinLock` is one the kernel ignores (in an array of two), creating the
+    /// map without it; the rule book refuses it on purpose.
+    StricterLock,
 }
 
 impl Exception {
-    const ALL: [Exception; 4] =
-        [Exception::MissingFeature, Exception::Memory, Exception::MemoryRefused, Exception::StricterName];
+    const ALL: [Exception; 7] = [
+        Exception::MissingFeature,
+        Exception::Memory,
+        Exception::MemoryRefused,
+        Exception::StricterName,
+        Exception::StricterKey,
+        Exception::StricterTypes,
+        Exception::StricterLock,
+    ];
 
     fn reason(self) -> &'static str {
         match self {
@@ -333,6 +422,20 @@ impl Exception {
                 "the kernel accepts Latin-1 letters (0xC0-0xFF but 0xD7/0xF7) and ignores bytes after a \
                  NUL; the rule book keeps names to ASCII [A-Za-z0-9_.] on purpose (portable, printable)"
             }
+            Exception::StricterKey => {
+                "the kernel looks for locks only in values and takes a key with a SpinLock as bytes; the \
+                 rule book refuses it on purpose (a lock compared byte by byte is never taken)"
+            }
+            Exception::StricterTypes => {
+                "the key or value type has another size than the definition, on a map created without \
+                 BTF, so the kernel never sees the types; the rule book refuses a definition that \
+                 contradicts itself, on purpose"
+            }
+            Exception::StricterLock => {
+                "the kernel ignores a bpf_spin_lock it cannot use (in an array of more than one) and \
+                 creates the map without it, so BPF_F_LOCK fails later; the rule book refuses it on \
+                 purpose (where both refuse, the rule book's errno is its own rule's: not compared)"
+            }
         }
     }
 }
@@ -348,16 +451,189 @@ fn kernel_accepts_name(name: &MapName) -> bool {
     bytes[..end].iter().all(|&b| alnum(b) || b == b'_' || b == b'.')
 }
 
-/// Whether the kernel takes every name of `def` (its own and its template's).
-fn kernel_takes_names(def: &MapDef) -> bool {
-    kernel_accepts_name(&def.name) && def.inner.is_none_or(|inner| kernel_accepts_name(&inner.name))
+/// `def` as the kernel judges it, template included: without its name where the kernel takes
+/// the name, with the lock in a key replaced by a u32 (the kernel does not look for locks in
+/// keys), and without types where they are not sent. The rule book refuses these on purpose:
+/// [`Exception::StricterName`], [`Exception::StricterKey`], [`Exception::StricterTypes`].
+fn as_the_kernel_sees(def: &MapDef) -> MapDef {
+    let one = |d: &MapDef| {
+        let mut judged = if kernel_accepts_name(&d.name) { d.with_name(MapName::EMPTY) } else { *d };
+        if sent_with_btf(d) {
+            judged.key_type = d.key_type.map(lock_free_twin);
+        } else {
+            (judged.key_type, judged.value_type) = (None, None);
+        }
+        judged
+    };
+    let mut judged = one(def);
+    judged.inner = def.inner.map(|inner| &*Box::leak(Box::new(one(inner))));
+    judged
 }
 
-/// `def` without names, template included.
-fn unnamed(def: &MapDef) -> MapDef {
-    let mut unnamed = def.with_name(MapName::EMPTY);
-    unnamed.inner = def.inner.map(|inner| &*Box::leak(Box::new(inner.with_name(MapName::EMPTY))));
-    unnamed
+fn name_of(desc: Option<&TypeDesc>) -> String {
+    desc.map_or("-".to_string(), TypeDesc::name_or_kind)
+}
+
+/// Whether the value of `def` or its template holds a lock the kernel ignores.
+fn ignored_lock(def: &MapDef) -> bool {
+    let ignored = |d: &MapDef| {
+        d.value_type.and_then(TypeDesc::spin_lock_error).is_some_and(|error| error.load_errno.is_none())
+    };
+    ignored(def) || def.inner.is_some_and(ignored)
+}
+
+/// The exception of a definition the kernel creates and the rule book refuses on purpose, by
+/// the rule it breaks.
+fn stricter(def: &MapDef, validate: Result<(), RuleError>) -> Outcome {
+    match validate {
+        Err(RuleError::SpinLock { subject: Subject::Key, .. }) => {
+            Outcome::Exception(Exception::StricterKey, name_of(def.key_type))
+        }
+        Err(RuleError::TypeSize { subject, size, described }) => Outcome::Exception(
+            Exception::StricterTypes,
+            format!("{subject:?} {size} bytes, described {described:?}"),
+        ),
+        _ => Outcome::Exception(Exception::StricterName, format!("{:?}", def.name)),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Key and value types.
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod)]
+struct Pair {
+    a: u32,
+    b: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod)]
+struct Flow {
+    saddr: u32,
+    daddr: u32,
+    sport: u16,
+    dport: u16,
+}
+
+/// A u64 and two u32s: the size of a cgroup storage key, not its two members.
+#[repr(C)]
+#[derive(Clone, Copy, Pod)]
+struct ThreeMembers {
+    id: u64,
+    kind: u32,
+    extra: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod)]
+struct Locked {
+    lock: SpinLock,
+    n: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod)]
+struct LockedLate {
+    bytes: u64,
+    packets: u32,
+    lock: SpinLock,
+}
+
+/// A typedef of u32, as a repr(transparent) wrapper is described.
+#[repr(transparent)]
+#[derive(Clone, Copy, Pod)]
+struct Fd(u32);
+
+/// A Pod type without a description of its own: opaque bytes.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Raw6([u8; 6]);
+// SAFETY: six bytes, any bit pattern; no padding.
+unsafe impl Pod for Raw6 {}
+
+/// Two locks in one struct, and locks in an array of two: what `#[derive(Pod)]` refuses, as
+/// hand-written descriptions.
+static TWO_LOCKS: TypeDesc = TypeDesc::Struct {
+    name: "TwoLocks",
+    size: 8,
+    members: &[
+        bpfmap::btf::Member { name: "a", offset: 0, ty: &bpfmap::btf::SPIN_LOCK },
+        bpfmap::btf::Member { name: "b", offset: 4, ty: &bpfmap::btf::SPIN_LOCK },
+    ],
+};
+static LOCKS_IN_ARRAY: TypeDesc = TypeDesc::array(<Locked as Pod>::BTF, 2);
+/// The same array as a member: the kernel looks for locks in structs only.
+static LOCKS_IN_MEMBER: TypeDesc = TypeDesc::Struct {
+    name: "LockPair",
+    size: 16,
+    members: &[bpfmap::btf::Member { name: "locks", offset: 0, ty: &LOCKS_IN_ARRAY }],
+};
+
+/// Lock-free twins of the types with a lock, member for member (a `u32` where the lock is),
+/// to judge a key with a lock as the kernel does: it does not look for locks in keys.
+static LOCK_TWIN: TypeDesc = TypeDesc::Struct {
+    name: "LockTwin",
+    size: 4,
+    members: &[bpfmap::btf::Member { name: "val", offset: 0, ty: &bpfmap::btf::U32 }],
+};
+static LOCKED_TWIN: TypeDesc = TypeDesc::Struct {
+    name: "LockedTwin",
+    size: 8,
+    members: &[
+        bpfmap::btf::Member { name: "lock", offset: 0, ty: &LOCK_TWIN },
+        bpfmap::btf::Member { name: "n", offset: 4, ty: &bpfmap::btf::U32 },
+    ],
+};
+
+/// The types keys and values are drawn from: every kind the kernel's `map_check_btf` rules
+/// tell apart (ints of each size, a typedef of one, arrays, structs of every key rule,
+/// opaque bytes, values with a lock, and the lock rules `#[derive(Pod)]` keeps out).
+fn type_pool() -> Vec<&'static TypeDesc> {
+    vec![
+        <u8 as Pod>::BTF,
+        <u16 as Pod>::BTF,
+        <u32 as Pod>::BTF,
+        <i32 as Pod>::BTF,
+        <u64 as Pod>::BTF,
+        <Fd as Pod>::BTF,
+        <[u8; 4] as Pod>::BTF,
+        <[u32; 2] as Pod>::BTF,
+        <[u8; 16] as Pod>::BTF,
+        <Pair as Pod>::BTF,
+        <Flow as Pod>::BTF,
+        <ThreeMembers as Pod>::BTF,
+        <CgroupStorageKey as Pod>::BTF,
+        <LpmKey<[u8; 4]> as Pod>::BTF,
+        <Raw6 as Pod>::BTF,
+        <SpinLock as Pod>::BTF,
+        <Locked as Pod>::BTF,
+        <LockedLate as Pod>::BTF,
+        <[Locked; 1] as Pod>::BTF,
+        &LOCKS_IN_ARRAY,
+        &LOCKS_IN_MEMBER,
+        &TWO_LOCKS,
+    ]
+}
+
+/// The pool's types a key is drawn from: those with a lock only where [`lock_free_twin`] has
+/// the twin that judges them.
+fn key_pool() -> Vec<&'static TypeDesc> {
+    let keyless_locks =
+        [<LockedLate as Pod>::BTF, <[Locked; 1] as Pod>::BTF, &LOCKS_IN_ARRAY, &LOCKS_IN_MEMBER, &TWO_LOCKS];
+    type_pool().into_iter().filter(|desc| !keyless_locks.contains(desc)).collect()
+}
+
+/// `desc` with its lock replaced by a u32 ([`LOCK_TWIN`]), for the types of the pool that have
+/// one in a place a key may hold it.
+fn lock_free_twin(desc: &'static TypeDesc) -> &'static TypeDesc {
+    if desc == <SpinLock as Pod>::BTF {
+        &LOCK_TWIN
+    } else if desc == <Locked as Pod>::BTF {
+        &LOCKED_TWIN
+    } else {
+        desc
+    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -579,9 +855,9 @@ fn name() -> impl Strategy<Value = MapName> {
 /// and numbers no kernel has); map-of-maps get an inner template from `inner`.
 fn definition(inner: Option<BoxedStrategy<MapDef>>) -> BoxedStrategy<MapDef> {
     let map_type = prop_oneof![
-        // The types that need BTF are refused whatever the rest; they get fewer cases.
-        30 => prop::sample::select((1u32..=33).filter(|t| !matches!(t, 24 | 26 | 28 | 29 | 32)).collect::<Vec<_>>()),
-        2 => prop::sample::select(&[24u32, 26, 28, 29, 32][..]),
+        30 => prop::sample::select((1u32..=33).filter(|&t| t != 26).collect::<Vec<_>>()),
+        // struct_ops needs the kernel's BTF and is refused whatever the rest: fewer cases.
+        1 => Just(26u32),
         2 => 34u32..=36,
         1 => Just(0u32),
     ];
@@ -596,9 +872,20 @@ fn definition(inner: Option<BoxedStrategy<MapDef>>) -> BoxedStrategy<MapDef> {
                 .boxed(),
                 _ => Just(None).boxed(),
             };
-            (Just(t), flags(hints.flags, hints.required), shape(hints), numa(), map_extra(t), name(), inner)
+            let keyless = hints.keys == [0];
+            let types = types(t, keyless);
+            (
+                Just(t),
+                flags(hints.flags, hints.required),
+                shape(hints),
+                numa(),
+                map_extra(t),
+                name(),
+                inner,
+                types,
+            )
         })
-        .prop_map(|(t, flags, (key, value, entries), (numa_flag, node), extra, name, inner)| {
+        .prop_map(|(t, flags, (key, value, entries), (numa_flag, node), extra, name, inner, types)| {
             let mut d = def(t, key, value, entries, flags | if numa_flag { NUMA_NODE } else { 0 })
                 .with_map_extra(extra)
                 .with_name(name);
@@ -606,9 +893,46 @@ fn definition(inner: Option<BoxedStrategy<MapDef>>) -> BoxedStrategy<MapDef> {
             if let Some(inner) = inner {
                 d = d.with_inner(inner);
             }
+            if let Some(Types { key, value, sized }) = types {
+                d.key_type = key;
+                d.value_type = Some(value);
+                if sized {
+                    d.key_size = key.map_or(0, |k| k.size().expect("sized"));
+                    d.value_size = value.size().expect("sized");
+                }
+            }
             d
         })
         .boxed()
+}
+
+/// The key and value types of a definition, as `#[bpf_map]` or `with_types` give them.
+#[derive(Clone, Debug)]
+struct Types {
+    key: Option<&'static TypeDesc>,
+    value: &'static TypeDesc,
+    /// Whether the sizes are the types' (else the drawn sizes stay, and mostly differ).
+    sized: bool,
+}
+
+/// Types for most local storage definitions and for some of every other type; keyless types
+/// mostly get no key type.
+fn types(map_type: u32, keyless: bool) -> BoxedStrategy<Option<Types>> {
+    let typed = if matches!(map_type, 24 | 28 | 29 | 32) { 0.9 } else { 0.3 };
+    let key = if keyless {
+        prop_oneof![9 => Just(None), 1 => prop::sample::select(key_pool()).prop_map(Some)].boxed()
+    } else {
+        prop_oneof![
+            // Local storage keys are fds: the 4-byte ints come often.
+            2 => prop::sample::select(vec![<u32 as Pod>::BTF, <i32 as Pod>::BTF, <Fd as Pod>::BTF]).prop_map(Some),
+            5 => prop::sample::select(key_pool()).prop_map(Some),
+        ]
+        .boxed()
+    };
+    let value = prop::sample::select(type_pool());
+    let types =
+        (key, value, prop::bool::weighted(0.85)).prop_map(|(key, value, sized)| Types { key, value, sized });
+    prop::option::weighted(typed, types).boxed()
 }
 
 // ------------------------------------------------------------------------------------------
@@ -621,6 +945,8 @@ enum Outcome {
     Agree { errnos: Option<(Errno, Errno)> },
     /// Sent; they disagree.
     Disagree { kernel: Result<(), Errno> },
+    /// Both accept; bpfmap creates it without its types' BTF, which the kernel takes.
+    BtfTaken,
     /// Counted in an exception class, with what makes it one.
     Exception(Exception, String),
 }
@@ -647,13 +973,26 @@ fn compare(def: &MapDef, host: &HostLimits, missing: &Missing) -> Outcome {
         };
     }
     let kernel = kernel_verdict(def);
-    // Names the kernel takes but the rule book refuses on purpose are set aside, and the rest
-    // of the definition judged: a refusal for the name alone is the StricterName exception,
+    // What the rule book refuses on purpose (names the kernel takes, locks in keys) is set
+    // aside, and the rest of the definition judged: a refusal for it alone is an exception,
     // and where both refuse, the errno is the one of the rule the kernel applies.
-    let judged = if kernel_takes_names(def) { unnamed(def).validate_on(host) } else { validate };
+    if ignored_lock(def) {
+        return match kernel {
+            Ok(()) => Outcome::Exception(Exception::StricterLock, name_of(def.value_type)),
+            Err(_) if validate.is_err() => Outcome::Agree { errnos: None },
+            Err(errno) => Outcome::Disagree { kernel: Err(errno) },
+        };
+    }
+    let judged = as_the_kernel_sees(def).validate_on(host);
     match (judged, kernel) {
-        (Ok(()), Ok(())) if validate.is_err() => {
-            Outcome::Exception(Exception::StricterName, format!("{:?}", def.name))
+        (Ok(()), Ok(())) if validate.is_err() => stricter(def, validate),
+        // Where bpfmap leaves the types' BTF out, it is because the kernel would refuse it:
+        // asked with it, the kernel must refuse.
+        (Ok(()), Ok(())) if def.value_type.is_some() && !sent_with_btf(def) => {
+            match kernel_verdict_btf(def, true) {
+                Ok(()) => Outcome::BtfTaken,
+                Err(_) => Outcome::Agree { errnos: None },
+            }
         }
         (Ok(()), Ok(())) => Outcome::Agree { errnos: None },
         (Err(rule), Err(errno)) => Outcome::Agree { errnos: Some((rule.errno(), errno)) },
@@ -674,6 +1013,10 @@ struct Report {
     sent: u64,
     /// Sent and judged: agreements and disagreements.
     compared: u64,
+    /// Of those, sent with the BTF of their types; and without, where the kernel was also
+    /// asked with it and refused it.
+    compared_with_btf: u64,
+    btf_refusals: u64,
     agreed: u64,
     disagreements: Vec<String>,
     exceptions: BTreeMap<Exception, (u64, Vec<String>)>,
@@ -688,6 +1031,13 @@ struct Report {
 impl Report {
     fn record(&mut self, def: &MapDef, host: &HostLimits, outcome: Outcome) {
         self.cases += 1;
+        if matches!(outcome, Outcome::Agree { .. } | Outcome::Disagree { .. }) && def.value_type.is_some() {
+            if sent_with_btf(def) {
+                self.compared_with_btf += 1;
+            } else if def.validate_on(host).is_ok() {
+                self.btf_refusals += 1;
+            }
+        }
         match outcome {
             Outcome::Agree { errnos } => {
                 self.sent += 1;
@@ -698,8 +1048,7 @@ impl Report {
                     if rule_errno == kernel_errno {
                         self.errno_agreed += 1;
                     } else {
-                        let judged = if kernel_takes_names(def) { unnamed(def) } else { *def };
-                        let rule = judged.validate_on(host).unwrap_err();
+                        let rule = as_the_kernel_sees(def).validate_on(host).unwrap_err();
                         let key = (
                             def.map_type.to_string(),
                             rule_name(&rule),
@@ -724,8 +1073,18 @@ impl Report {
                 };
                 self.disagreements.push(format!("{def:?}\n    validate {validate}\n    the kernel {kernel}"));
             }
+            Outcome::BtfTaken => {
+                self.sent += 1;
+                self.compared += 1;
+                self.disagreements.push(format!(
+                    "{def:?}\n    bpfmap creates it without BTF (takes_btf is false), but the kernel takes its BTF"
+                ));
+            }
             Outcome::Exception(class, detail) => {
-                if matches!(class, Exception::MissingFeature | Exception::StricterName) {
+                if matches!(
+                    class,
+                    Exception::MissingFeature | Exception::StricterName | Exception::StricterKey
+                ) {
                     self.sent += 1;
                 }
                 let entry = self.exceptions.entry(class).or_default();
@@ -756,6 +1115,11 @@ impl Report {
             self.agreed,
             compared,
             pct(self.agreed, compared)
+        );
+        let _ = writeln!(
+            s,
+            "  with types:            {} compared with their BTF; {} created without, whose BTF the kernel refused",
+            self.compared_with_btf, self.btf_refusals
         );
         let _ = writeln!(s, "  disagreements:         {}", self.disagreements.len());
         let _ = writeln!(s, "  exceptions:");

@@ -209,9 +209,18 @@ impl Map {
     /// `BPF_MAP_CREATE` for a validated, resolved definition, with the bare errno (probes use
     /// it: explaining an errno may itself probe).
     pub(crate) fn create_fd(def: &MapDef, btf: Option<BtfIds<'_>>) -> Result<OwnedFd, Errno> {
-        // The template of a map-of-maps only lends its fd for the creation.
+        // The template of a map-of-maps only lends its fd for the creation. It has its BTF
+        // where it takes it: the kernel keeps the template's fields (a lock) and lets in only
+        // inner maps whose fields are the same.
         let inner = match def.inner {
-            Some(inner) => Some(Map::create_fd(&inner.resolve_for(HostLimits::current()), None)?),
+            Some(inner) => {
+                let inner = inner.resolve_for(HostLimits::current());
+                let btf = MapsBtf::load([&inner]);
+                if let Some(refusal) = btf.refusal().filter(|_| inner.needs_btf()) {
+                    return Err(refusal.errno);
+                }
+                Some(Map::create_fd(&inner, btf.ids(0))?)
+            }
             None => None,
         };
         let mut attr = attr::MapCreate {

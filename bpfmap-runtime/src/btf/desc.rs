@@ -3,6 +3,7 @@
 
 use super::error::EncodeError;
 use super::kind::{MAX_DEPTH, MAX_NAME_LEN, MAX_VLEN};
+use crate::Errno;
 
 /// A Rust type as BTF describes it: data built at compile time (by `#[derive(Pod)]` and the runtime's impls for primitives and arrays), never by run-time reflection.
 ///
@@ -276,10 +277,11 @@ impl TypeDesc {
     }
 
     /// The kernel rule about `bpf_spin_lock` that a map value of this type breaks, if any: at
-    /// most one lock (a second in the same struct fails `BPF_BTF_LOAD` itself with E2BIG, and
-    /// nothing about it in the log), none in an array of more than one element (EINVAL at map
-    /// creation), no deeper than the kernel looks (E2BIG).
-    pub const fn spin_lock_error(&self) -> Option<&'static str> {
+    /// most one lock, 4-byte aligned, none in an array of more than one element, no deeper
+    /// than the kernel looks. Two locks side by side or a misaligned one make `BPF_BTF_LOAD`
+    /// refuse the whole object; the kernel ignores the others, creating the map without its
+    /// lock ([`LockError::load_errno`]).
+    pub const fn spin_lock_error(&self) -> Option<LockError> {
         scan_value(self).error
     }
 }
@@ -503,30 +505,55 @@ const fn check_struct(name: &'static str, size: u32, members: &[Member]) -> Resu
     Ok(())
 }
 
+/// A `bpf_spin_lock` rule that a map value breaks ([`TypeDesc::spin_lock_error`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LockError {
+    /// The rule, in words.
+    pub rule: &'static str,
+    /// How the kernel meets it. `Some`: `BPF_BTF_LOAD` refuses the whole object, with this
+    /// errno (every struct with a lock member is checked at load, whether a map uses it or
+    /// not). `None`: the kernel takes the object, and creates the map without the lock it
+    /// cannot use, so `BPF_F_LOCK` fails later; the rule book refuses the map instead.
+    pub load_errno: Option<Errno>,
+}
+
 /// What the kernel finds looking for `bpf_spin_lock` in a map value.
 #[derive(Clone, Copy)]
 struct LockScan {
     count: u32,
     first: Option<u32>,
-    error: Option<&'static str>,
+    error: Option<LockError>,
 }
 
 const NO_LOCK: LockScan = LockScan { count: 0, first: None, error: None };
-const TWO_LOCKS: &str = "a map value holds at most one bpf_spin_lock";
-const LOCK_IN_ARRAY: &str = "a bpf_spin_lock cannot be in an array of more than one element";
-const LOCK_MISALIGNED: &str =
-    "a bpf_spin_lock must be 4-byte aligned in the struct that holds it (a packed struct misplaces it)";
-const LOCK_TOO_DEEP: &str =
-    "the map value nests structs or arrays more than 32 deep, past where the kernel looks for bpf_spin_lock";
+const TWO_LOCKS: LockError =
+    LockError { rule: "a map value holds at most one bpf_spin_lock", load_errno: None };
+const TWO_LOCKS_SIDE_BY_SIDE: LockError = LockError {
+    rule: "a struct holds at most one bpf_spin_lock (`BPF_BTF_LOAD` refuses two side by side)",
+    load_errno: Some(Errno::E2BIG),
+};
+const LOCK_IN_ARRAY: LockError =
+    LockError { rule: "a bpf_spin_lock cannot be in an array of more than one element", load_errno: None };
+const LOCK_MISALIGNED: LockError = LockError {
+    rule: "a bpf_spin_lock must be 4-byte aligned in the struct that holds it (a packed struct misplaces it)",
+    load_errno: Some(Errno::EFAULT),
+};
+const LOCK_TOO_DEEP: LockError = LockError {
+    rule: "the map value nests structs or arrays more than 32 deep, past where the kernel looks for bpf_spin_lock",
+    load_errno: None,
+};
 
-const fn lock_error(error: &'static str) -> LockScan {
+const fn lock_error(error: LockError) -> LockScan {
     LockScan { count: 0, first: None, error: Some(error) }
 }
 
 const fn merge(a: LockScan, b: LockScan) -> LockScan {
     let count = a.count.saturating_add(b.count);
     let first = if a.first.is_some() { a.first } else { b.first };
-    let error = if a.error.is_some() {
+    // What `BPF_BTF_LOAD` refuses comes first: the kernel sees it before any map.
+    let error = if matches!(b.error, Some(LockError { load_errno: Some(_), .. })) {
+        b.error
+    } else if a.error.is_some() {
         a.error
     } else if b.error.is_some() {
         b.error
@@ -559,13 +586,26 @@ const fn scan_value(desc: &TypeDesc) -> LockScan {
 /// structs below the value.
 const fn scan_struct(members: &[Member], base: u32, level: u32) -> LockScan {
     let mut scan = NO_LOCK;
+    // Locks that are members themselves (not in an array or a nested struct): the kernel
+    // checks their struct at `BPF_BTF_LOAD`.
+    let mut side_by_side = 0;
     let mut i = 0;
     while i < members.len() {
         let m = &members[i];
+        if is_spin_lock(m.ty) {
+            side_by_side += 1;
+        }
         scan = merge(scan, scan_member(m.ty, base.saturating_add(m.offset), m.offset, level));
         i += 1;
     }
+    if side_by_side > 1 && !matches!(scan.error, Some(LockError { load_errno: Some(_), .. })) {
+        scan.error = Some(TWO_LOCKS_SIDE_BY_SIDE);
+    }
     scan
+}
+
+const fn is_spin_lock(ty: &TypeDesc) -> bool {
+    matches!(*ty, TypeDesc::Struct { name, size: 4, .. } if str_eq(name, SPIN_LOCK_NAME))
 }
 
 /// `btf_find_field_one`: arrays flattened, then a lock, a struct to look into, or nothing.
@@ -591,7 +631,7 @@ const fn scan_member(ty: &TypeDesc, offset: u32, offset_in_parent: u32, level: u
             return NO_LOCK;
         }
         if !offset_in_parent.is_multiple_of(4) {
-            // The kernel refuses the whole BTF object then (EFAULT from BPF_BTF_LOAD).
+            // The kernel refuses the whole BTF object then (EFAULT from `BPF_BTF_LOAD`).
             return lock_error(LOCK_MISALIGNED);
         }
         if elems > 1 {
@@ -923,7 +963,7 @@ mod tests {
             Member { name: "b", offset: 4, ty: &SPIN_LOCK },
         ];
         assert_eq!(strukt("S", 8, &SIDE_BY_SIDE).spin_lock_count(), 2);
-        assert_eq!(strukt("S", 8, &SIDE_BY_SIDE).spin_lock_error(), Some(TWO_LOCKS));
+        assert_eq!(strukt("S", 8, &SIDE_BY_SIDE).spin_lock_error(), Some(TWO_LOCKS_SIDE_BY_SIDE));
         static NESTED: [Member; 2] =
             [Member { name: "a", offset: 0, ty: &SPIN_LOCK }, Member { name: "b", offset: 8, ty: &LOCKED }];
         assert_eq!(strukt("S", 16, &NESTED).spin_lock_error(), Some(TWO_LOCKS));

@@ -68,7 +68,9 @@ mod parse_fuzz;
 #[cfg(test)]
 mod test_blob;
 
-pub use desc::{F32, F64, I8, I16, I32, I64, I128, Member, SPIN_LOCK, TypeDesc, U8, U16, U32, U64, U128};
+pub use desc::{
+    F32, F64, I8, I16, I32, I64, I128, LockError, Member, SPIN_LOCK, TypeDesc, U8, U16, U32, U64, U128,
+};
 pub use encode::BtfBuilder;
 pub use error::{BtfError, BtfErrorKind, EncodeError};
 pub use kind::{Kind, MAX_DEPTH, MAX_NAME_LEN};

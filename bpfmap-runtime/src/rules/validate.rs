@@ -11,7 +11,7 @@ use super::table::{EntriesRule, HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE};
 use super::{
     BtfRule, Creation, HostLimits, MapDef, MapFlags, MapName, MapType, RuleError, Subject, TypeRules,
 };
-use crate::btf::TypeDesc;
+use crate::btf::{LockError, TypeDesc};
 
 type Check = Result<(), RuleError>;
 
@@ -101,10 +101,23 @@ const fn key_rule(rules: &TypeRules) -> &'static str {
 /// in the kernel's `map_check_btf` order. A map that needs its BTF (local storage, a value
 /// with a [`SpinLock`](crate::SpinLock)) must satisfy its type's BTF rule; any other map whose
 /// types break it is created without BTF (and `bpftool` shows its bytes).
+///
+/// Two rules are bpfmap's own, and apply to every definition with types: the types must
+/// have the definition's sizes, and a key holds no lock.
 pub const fn check_types(rules: &TypeRules, def: &MapDef) -> Check {
     let map_type = rules.map_type;
+    let locked = match def.value_type {
+        Some(value) => value.contains_spin_lock() || value.spin_lock_error().is_some(),
+        None => false,
+    };
+    let needs = locked || matches!(rules.creation, Creation::NeedsTypes);
     if let Err(e) = check_type_size(Subject::Key, def.key_type, def.key_size) {
         return Err(e);
+    }
+    // Sent without a key type (id 0), the BTF of a map type without a check of its own is
+    // refused before the value is looked at.
+    if needs && def.key_type.is_none() && !btf_key_fits(rules, None) {
+        return Err(RuleError::KeyType { map_type, rule: key_rule(rules) });
     }
     if let Err(e) = check_type_size(Subject::Value, def.value_type, def.value_size) {
         return Err(e);
@@ -118,19 +131,16 @@ pub const fn check_types(rules: &TypeRules, def: &MapDef) -> Check {
             errno: Errno::EINVAL,
         });
     }
-    let mut locked = false;
-    if let Some(value) = def.value_type {
-        if let Some(rule) = value.spin_lock_error() {
-            return Err(RuleError::SpinLock { subject: Subject::Value, rule, errno: Errno::EINVAL });
-        }
-        locked = value.contains_spin_lock();
-    }
-    if locked && !rules.locks {
-        return Err(RuleError::SpinLock {
-            subject: Subject::Value,
-            rule: "a value with a SpinLock needs a map type that takes locks: hash, array, cgroup_storage, or a local storage (not per-CPU, LRU or the others)",
-            errno: Errno::EOPNOTSUPP,
-        });
+    if let Some(value) = def.value_type
+        && let Some(error) = value.spin_lock_error()
+    {
+        // What `BPF_BTF_LOAD` refuses is checked first (`check_btf_object`); the rest the
+        // kernel would ignore, creating the map without its lock.
+        let errno = match error.load_errno {
+            Some(errno) => errno,
+            None => Errno::EINVAL,
+        };
+        return Err(RuleError::SpinLock { subject: Subject::Value, rule: error.rule, errno });
     }
     if locked && def.flags.intersects(MapFlags::RDONLY_PROG.union(MapFlags::WRONLY_PROG)) {
         return Err(RuleError::SpinLock {
@@ -139,9 +149,42 @@ pub const fn check_types(rules: &TypeRules, def: &MapDef) -> Check {
             errno: Errno::EACCES,
         });
     }
-    let needs = locked || matches!(rules.creation, Creation::NeedsTypes);
+    // A devmap sets `rdonly_prog` on itself, and so refuses a lock as that flag does.
+    if locked && (map_type.raw() == MapType::DEVMAP.raw() || map_type.raw() == MapType::DEVMAP_HASH.raw()) {
+        return Err(RuleError::SpinLock {
+            subject: Subject::Value,
+            rule: "a devmap's values are read-only to programs (the kernel makes it `rdonly_prog`), so a SpinLock in them could never be taken",
+            errno: Errno::EACCES,
+        });
+    }
+    if locked && !rules.locks {
+        return Err(RuleError::SpinLock {
+            subject: Subject::Value,
+            rule: "a value with a SpinLock needs a map type that takes locks: hash, array, cgroup_storage, or a local storage (not per-CPU, LRU or the others)",
+            errno: Errno::EOPNOTSUPP,
+        });
+    }
     if needs && !btf_key_fits(rules, def.key_type) {
         return Err(RuleError::KeyType { map_type, rule: key_rule(rules) });
+    }
+    Ok(())
+}
+
+/// What `BPF_BTF_LOAD` refuses in the types of a map created with BTF: two locks side by side,
+/// a misaligned lock. The kernel sees the object before the map, so this comes first.
+pub const fn check_btf_object(def: &MapDef) -> Check {
+    if def.value_type.is_none() || !(def.takes_btf() || def.needs_btf()) {
+        return Ok(());
+    }
+    let types = [(Subject::Key, def.key_type), (Subject::Value, def.value_type)];
+    let mut i = 0;
+    while i < types.len() {
+        if let (subject, Some(desc)) = types[i]
+            && let Some(LockError { rule, load_errno: Some(errno) }) = desc.spin_lock_error()
+        {
+            return Err(RuleError::SpinLock { subject, rule, errno });
+        }
+        i += 1;
     }
     Ok(())
 }
@@ -536,6 +579,12 @@ mod orders {
         Token, KeyShape, ValueShape, ValueCeiling, Flags, EmptyMap,
         Entries, ExtraShape, KeyCeiling, ExtraCeiling, Inner,
     ];
+    /// Local storage refuses every malformed attribute in one test of `map_alloc_check`, then
+    /// a value over its ceiling.
+    pub const LOCAL_STORAGE: &[Step] = &[
+        Flags, EmptyMap, Entries, KeyShape, ValueShape, ExtraShape,
+        KeyCeiling, ValueCeiling, ExtraCeiling, Token, Inner,
+    ];
     /// A bloom filter's `map_alloc_check` tests only the value ceiling; the rest is in `map_alloc`.
     pub const BLOOM: &[Step] = &[
         ValueCeiling, Token, Flags, EmptyMap, KeyShape, ValueShape,
@@ -554,7 +603,7 @@ const fn order(map_type: MapType) -> &'static [Step] {
         MapType::CGROUP_ARRAY | MapType::ARRAY_OF_MAPS | MapType::REUSEPORT_SOCKARRAY => orders::EARLY,
         MapType::QUEUE | MapType::STACK | MapType::STRUCT_OPS | MapType::INSN_ARRAY => orders::EARLY,
         MapType::SK_STORAGE | MapType::INODE_STORAGE | MapType::TASK_STORAGE | MapType::CGRP_STORAGE => {
-            orders::EARLY
+            orders::LOCAL_STORAGE
         }
         MapType::CGROUP_STORAGE | MapType::PERCPU_CGROUP_STORAGE => orders::CGROUP_STORAGE,
         MapType::BLOOM_FILTER => orders::BLOOM,
@@ -585,6 +634,7 @@ pub(super) const fn validate(def: &MapDef, host: &HostLimits) -> Check {
 
 /// [`validate`] for a definition `depth` templates down.
 const fn validate_at(def: &MapDef, host: &HostLimits, depth: u32) -> Check {
+    check!(check_btf_object(def));
     let mut flags = def.flags;
     // map_create's generic checks come before it looks at the type.
     if def.map_extra != 0
