@@ -1,12 +1,13 @@
 //! `MapOfMaps` against the kernel: a program looks an inner map up through the outer one and
 //! reads and writes it; `set`, `get` (the inner map's id), `get_map`, `remove`, `keys`; a map
-//! that does not match the template is refused with `EINVAL`.
+//! that does not match the template is refused with `EINVAL`; a template with a `SpinLock`
+//! value has its BTF, so maps with the same lock go in (and lockless ones do not).
 
 mod support;
 
 use std::os::fd::OwnedFd;
 
-use bpfmap::{ArrayMap, Errno, Error, MapDef, MapFlags, MapType, Op, Update, bpf_map};
+use bpfmap::{ArrayMap, Errno, Error, HashMap, MapDef, MapFlags, MapType, Op, Pod, SpinLock, Update, bpf_map};
 use support::bpf::{
     Alu, Asm, Jmp, MAP_LOOKUP_ELEM, PROG_TYPE_SOCKET_FILTER, R0, R1, R2, R6, R10, Size, load_prog, test_run,
 };
@@ -33,6 +34,27 @@ struct InnerHash {
 #[bpf_map(type = "hash_of_maps", max_entries = 8, inner = InnerHash)]
 struct ByName {
     key: [u8; 8],
+    value: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod)]
+struct Account {
+    lock: SpinLock,
+    owner: u32,
+    balance: u64,
+}
+
+/// The template: a value with a lock, which the kernel knows only from the template's BTF.
+#[bpf_map(type = "hash", max_entries = 16)]
+struct Accounts {
+    key: u32,
+    value: Account,
+}
+
+#[bpf_map(type = "array_of_maps", max_entries = 2, inner = Accounts)]
+struct Ledgers {
+    key: u32,
     value: u32,
 }
 
@@ -202,4 +224,27 @@ fn a_hash_of_maps_by_name() {
     let err =
         by_name.set(b"array\0\0\0", inner_array(), Update::Any).expect_err("an array in a hash of hashes");
     assert_eq!(err.errno(), Some(Errno::EINVAL), "{err}");
+}
+
+#[test]
+fn a_template_with_a_lock_takes_maps_with_the_same_lock() {
+    require_kernel!();
+    let maps = load();
+    let ledgers = maps.get::<Ledgers>();
+    // The declared map and a map made at run time from the same definition, both with their BTF.
+    ledgers.set(&0, maps.map::<Accounts>().expect("Accounts"), Update::Any).expect("the declared map");
+    let def = MapDef::new(MapType::HASH, 0, 0, 16).with_types::<u32, Account>();
+    let made = bpfmap::create_map(&def).expect("create");
+    assert_ne!(made.info().expect("info").btf_id, 0, "created with its BTF");
+    ledgers.set(&1, &made, Update::Any).expect("a map with the same lock");
+    let accounts = HashMap::<u32, Account>::new(&made).expect("handle");
+    accounts.insert(&7, &Account { owner: 1, balance: 250, ..Default::default() }, Update::Any).expect("insert");
+    let inner = ledgers.get_map(&1).expect("get_map").expect("slot 1");
+    let read = HashMap::<u32, Account>::new(&inner).expect("handle").get(&7).expect("get").expect("7");
+    assert_eq!((read.owner, read.balance), (1, 250), "read under the lock through the outer map");
+
+    // Without the lock (same sizes, no BTF), the map is not the template's kind.
+    let lockless = bpfmap::create_map(&MapDef::new(MapType::HASH, 4, 16, 16)).expect("create");
+    let err = ledgers.set(&1, &lockless, Update::Any).expect_err("no lock");
+    assert!(matches!(&err, Error::Map { errno: Errno::EINVAL, .. }), "{err:?}");
 }
