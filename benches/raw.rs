@@ -10,6 +10,13 @@ struct Create {
     value_size: u32,
     max_entries: u32,
     map_flags: u32,
+    inner_map_fd: u32,
+    numa_node: u32,
+    map_name: [u8; 16],
+    map_ifindex: u32,
+    btf_fd: u32,
+    btf_key_type_id: u32,
+    btf_value_type_id: u32,
 }
 
 #[repr(C)]
@@ -46,9 +53,69 @@ pub fn fd(map: &impl AsRawFd) -> RawFd {
 }
 
 pub fn create(map_type: u32, key_size: u32, value_size: u32, max_entries: u32, map_flags: u32) -> OwnedFd {
-    let mut attr = Create { map_type, key_size, value_size, max_entries, map_flags };
+    let mut attr = Create { map_type, key_size, value_size, max_entries, map_flags, ..Default::default() };
     let fd = sys(0, &mut attr);
     assert!(fd >= 0, "BPF_MAP_CREATE: {}", std::io::Error::last_os_error());
+    // SAFETY: a new fd the kernel just returned.
+    unsafe { OwnedFd::from_raw_fd(fd as RawFd) }
+}
+
+/// A BTF object of two types, as a C loader would write it by hand: `u32` (id 1) and `u64`
+/// (id 2).
+pub fn btf_u32_u64() -> Vec<u8> {
+    const INT: u32 = 1 << 24;
+    let int = |name_off: u32, bytes: u32| [name_off, INT, bytes, bytes * 8];
+    let types: Vec<u8> = [int(1, 4), int(5, 8)].concat().iter().flat_map(|w| w.to_le_bytes()).collect();
+    let strings = b"\0u32\0u64\0";
+    let mut blob = Vec::new();
+    blob.extend(0xeb9f_u16.to_le_bytes());
+    blob.extend([1, 0]); // version 1, no flags
+    for word in [24, 0, types.len() as u32, types.len() as u32, strings.len() as u32] {
+        blob.extend(word.to_le_bytes()); // hdr_len, type_off, type_len, str_off, str_len
+    }
+    blob.extend(types);
+    blob.extend(strings);
+    blob
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct BtfLoad {
+    btf: u64,
+    btf_log_buf: u64,
+    btf_size: u32,
+    btf_log_size: u32,
+    btf_log_level: u32,
+}
+
+/// `BPF_BTF_LOAD`, without a log.
+pub fn btf_load(blob: &[u8]) -> OwnedFd {
+    let mut attr = BtfLoad { btf: blob.as_ptr() as u64, btf_size: blob.len() as u32, ..Default::default() };
+    let fd = sys(18, &mut attr);
+    assert!(fd >= 0, "BPF_BTF_LOAD: {}", std::io::Error::last_os_error());
+    // SAFETY: a new fd the kernel just returned.
+    unsafe { OwnedFd::from_raw_fd(fd as RawFd) }
+}
+
+/// `BPF_MAP_CREATE` with the BTF object `btf` and its type ids for the key and value.
+pub fn create_with_btf(
+    (map_type, key_size, value_size, max_entries): (u32, u32, u32, u32),
+    btf: &impl AsRawFd,
+    key_type_id: u32,
+    value_type_id: u32,
+) -> OwnedFd {
+    let mut attr = Create {
+        map_type,
+        key_size,
+        value_size,
+        max_entries,
+        btf_fd: btf.as_raw_fd() as u32,
+        btf_key_type_id: key_type_id,
+        btf_value_type_id: value_type_id,
+        ..Default::default()
+    };
+    let fd = sys(0, &mut attr);
+    assert!(fd >= 0, "BPF_MAP_CREATE with BTF: {}", std::io::Error::last_os_error());
     // SAFETY: a new fd the kernel just returned.
     unsafe { OwnedFd::from_raw_fd(fd as RawFd) }
 }

@@ -7,7 +7,9 @@ mod support;
 
 use std::os::fd::OwnedFd;
 
-use bpfmap::{ArrayMap, Errno, Error, HashMap, MapDef, MapFlags, MapType, Op, Pod, SpinLock, Update, bpf_map};
+use bpfmap::{
+    ArrayMap, Errno, Error, HashMap, MapDef, MapFlags, MapType, Op, Pod, SpinLock, Update, bpf_map,
+};
 use support::bpf::{
     Alu, Asm, Jmp, MAP_LOOKUP_ELEM, PROG_TYPE_SOCKET_FILTER, R0, R1, R2, R6, R10, Size, load_prog, test_run,
 };
@@ -238,7 +240,9 @@ fn a_template_with_a_lock_takes_maps_with_the_same_lock() {
     assert_ne!(made.info().expect("info").btf_id, 0, "created with its BTF");
     ledgers.set(&1, &made, Update::Any).expect("a map with the same lock");
     let accounts = HashMap::<u32, Account>::new(&made).expect("handle");
-    accounts.insert(&7, &Account { owner: 1, balance: 250, ..Default::default() }, Update::Any).expect("insert");
+    accounts
+        .insert(&7, &Account { owner: 1, balance: 250, ..Default::default() }, Update::Any)
+        .expect("insert");
     let inner = ledgers.get_map(&1).expect("get_map").expect("slot 1");
     let read = HashMap::<u32, Account>::new(&inner).expect("handle").get(&7).expect("get").expect("7");
     assert_eq!((read.owner, read.balance), (1, 250), "read under the lock through the outer map");

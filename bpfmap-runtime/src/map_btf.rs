@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use crate::btf::BtfBuilder;
 use crate::error::MapLabel;
 use crate::registry::Declaration;
-use crate::rules::{HostLimits, MapDef};
+use crate::rules::MapDef;
 use crate::{Errno, Error, sys};
 
 /// Set (to anything) in tests of the fallback: the BTF object is then sent with a wrong magic
@@ -42,14 +42,13 @@ impl MapsBtf {
     /// object, and loads it; maps without types, or of types that take none, get no ids.
     pub(crate) fn load<'d>(defs: impl IntoIterator<Item = &'d MapDef>) -> MapsBtf {
         let mut builder = BtfBuilder::new();
-        let host = HostLimits::current();
         let ids: Vec<Option<(u32, u32)>> = defs
             .into_iter()
             .map(|def| {
-                // An invalid definition is refused before its map is created; its types (two
-                // locks, say, which `BPF_BTF_LOAD` itself refuses) must not sink the object of
-                // every other map.
-                if !def.takes_btf() || def.resolve_for(host).validate_on(host).is_err() {
+                // Types that `BPF_BTF_LOAD` itself refuses (two locks side by side) must not sink
+                // the object of every other map: their definition is refused before its map is
+                // created, by this same rule.
+                if !def.takes_btf() || crate::rules::check_btf_object(def).is_err() {
                     return None;
                 }
                 let mut id = |ty| match ty {

@@ -164,11 +164,31 @@ fn the_kernel_recognises_spin_lock_by_name_and_size() {
             Member { name: "b", offset: 4, ty: &SPIN_LOCK },
         ],
     };
-    assert!(TWO_LOCKS.spin_lock_error().is_some());
+    let error = TWO_LOCKS.spin_lock_error().expect("two locks");
+    assert_eq!(error.load_errno, Some(Errno::E2BIG), "the rule book knows the load refuses it");
     let mut builder = BtfBuilder::new();
     builder.add(&TWO_LOCKS).unwrap();
     let mut log = Vec::new();
     assert_eq!(sys::btf_load(&builder.finish(), &mut log).map(drop), Err(Errno::E2BIG), "{}", text(&log));
+
+    // Among other maps, its definition stays out of their object: theirs loads, and it is
+    // refused by the rule book with the load's errno.
+    static LOCKED: TypeDesc = TypeDesc::Struct {
+        name: "Locked",
+        size: 8,
+        members: &[Member { name: "lock", offset: 0, ty: &SPIN_LOCK }, Member { name: "n", offset: 4, ty: &U32 }],
+    };
+    let with = |value: &'static TypeDesc| {
+        let mut def = MapDef::new(MapType::HASH, 4, 8, 1);
+        (def.key_type, def.value_type) = (Some(&U32), Some(value));
+        def
+    };
+    let (good, bad) = (with(&LOCKED), with(&TWO_LOCKS));
+    let btf = crate::map_btf::MapsBtf::load([&good, &bad]);
+    assert!(btf.refusal().is_none(), "the object of the good map loads");
+    assert!(btf.ids(0).is_some() && btf.ids(1).is_none());
+    let err = bad.validate().expect_err("two locks");
+    assert_eq!(err.errno(), Errno::E2BIG, "{err}");
 
     // The same struct under another name holds no locks: it loads.
     static NOT_LOCKS: TypeDesc = TypeDesc::Struct {

@@ -27,8 +27,8 @@ pub use table::{
     PCPU_MIN_UNIT_SIZE, Privilege, SizeRule, TypeRules,
 };
 pub use validate::{
-    btf_key_fits, check_flag, check_flag_set, check_flags, check_inner, check_key, check_map_extra,
-    check_max_entries, check_name, check_standalone, check_type, check_types, check_value,
+    btf_key_fits, check_btf_object, check_flag, check_flag_set, check_flags, check_inner, check_key,
+    check_map_extra, check_max_entries, check_name, check_standalone, check_type, check_types, check_value,
 };
 
 /// A mainline kernel release, `major.minor`.
