@@ -176,7 +176,10 @@ fn the_kernel_recognises_spin_lock_by_name_and_size() {
     static LOCKED: TypeDesc = TypeDesc::Struct {
         name: "Locked",
         size: 8,
-        members: &[Member { name: "lock", offset: 0, ty: &SPIN_LOCK }, Member { name: "n", offset: 4, ty: &U32 }],
+        members: &[
+            Member { name: "lock", offset: 0, ty: &SPIN_LOCK },
+            Member { name: "n", offset: 4, ty: &U32 },
+        ],
     };
     let with = |value: &'static TypeDesc| {
         let mut def = MapDef::new(MapType::HASH, 4, 8, 1);
