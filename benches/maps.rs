@@ -389,6 +389,8 @@ fn bench_load() -> Vec<Result> {
     assert_ne!(first.info().expect("info").btf_id, 0, "the declared maps are created with BTF");
     drop(maps);
     vec![
+        // The same raw work on both sides: how far this workload's ratio strays by noise alone.
+        measure("noise floor: raw creates vs themselves", "the same, again", MAPS, with_btf, with_btf),
         measure(
             "load() of 1,000 declared maps",
             "1 BPF_BTF_LOAD + 1,000 BPF_MAP_CREATE with BTF (hash, 100 entries)",
