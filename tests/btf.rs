@@ -249,3 +249,23 @@ fn adopting_a_map_of_another_layout_names_the_first_differing_field() {
     assert_eq!(diffs.len(), 1, "{err}");
     assert_eq!(diffs[0].to_string(), "key: declared FlowKey.sport u16 at 8, pinned u32 at 8");
 }
+
+#[test]
+fn a_locked_array_is_neither_mapped_nor_frozen_and_says_why() {
+    require_kernel!();
+    // The kernel creates an mmapable array whose value holds a lock, then refuses to map it.
+    let def = MapDef::new(MapType::ARRAY, 0, 0, 4)
+        .with_flags(bpfmap::MapFlags::MMAPABLE)
+        .with_types::<u32, Account>();
+    let map = bpfmap::create_map(&def).expect("created");
+    let array = bpfmap::ArrayMap::<Account>::new(&map).expect("handle");
+    let err = array.mmap().map(drop).expect_err("the kernel maps no map with a lock");
+    assert_eq!(err.errno(), Some(bpfmap::Errno::ENOTSUPP), "{err}");
+    assert!(err.to_string().contains("holds a field the kernel keeps (a SpinLock)"), "{err}");
+    let err = map.freeze().expect_err("nor freezes it");
+    assert_eq!(err.errno(), Some(bpfmap::Errno::ENOTSUPP), "{err}");
+    assert!(err.to_string().contains("neither maps nor freezes"), "{err}");
+    // Through the handle, under the lock, it works.
+    array.set(1, &Account { owner: 2, balance: 30, ..Default::default() }).expect("set");
+    assert_eq!(array.get(1).expect("get").map(|a| a.balance), Some(30));
+}

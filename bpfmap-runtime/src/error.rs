@@ -556,6 +556,9 @@ fn explain_op(op: Op, map_type: MapType, errno: Errno) -> Option<&'static str> {
         (None, _, Errno::EINVAL) if op == Op::Mmap => {
             "the kernel maps a map only through an fd that may write it (a read-only fd cannot map it at all)"
         }
+        (None, _, Errno::ENOTSUPP) if op == Op::Mmap || op == Op::Freeze => {
+            "the map's value holds a field the kernel keeps (a SpinLock), and the kernel neither maps nor freezes such a map; read and write it through its handle, which takes the lock"
+        }
         (_, _, Errno::EPERM) => {
             "the map is frozen, or its fd is read-only or write-only (`rdonly`/`wronly`), or the process lacks CAP_BPF"
         }
