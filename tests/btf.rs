@@ -269,3 +269,51 @@ fn a_locked_array_is_neither_mapped_nor_frozen_and_says_why() {
     array.set(1, &Account { owner: 2, balance: 30, ..Default::default() }).expect("set");
     assert_eq!(array.get(1).expect("get").map(|a| a.balance), Some(30));
 }
+
+/// Where the parent writes the pin path for `adopt_without_cap_sys_admin_child`, named by the
+/// parent's pid (the child finds it by `getppid`).
+fn no_admin_note(parent: u32) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("bpfmap-btf-no-admin-{parent}"))
+}
+
+#[test]
+fn a_process_without_cap_sys_admin_adopts_a_map_with_btf() {
+    require_kernel!();
+    // Reading a map's BTF by id needs CAP_SYS_ADMIN; adopting the map needs only CAP_BPF, and
+    // then compares what it can read (type, sizes, flags).
+    let fs = support::bpffs::Bpffs::mount().unwrap_or_else(|e| panic!("{e}"));
+    let map = bpfmap::create_map(&MapDef::new(MapType::HASH, 0, 0, 64).with_types::<FlowKey, FlowStats>())
+        .expect("create");
+    map.pin(fs.join("flows")).expect("pin");
+    let note = no_admin_note(std::process::id());
+    std::fs::write(&note, fs.join("flows").as_os_str().as_encoded_bytes()).expect("write the note");
+    let out = support::child::run("adopt_without_cap_sys_admin_child", || {
+        const CAP_SYS_ADMIN: libc::c_ulong = 21;
+        // SAFETY: prctl between fork and exec; root's capabilities after exec are its
+        // bounding set, which this drops CAP_SYS_ADMIN from.
+        if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    });
+    let _ = std::fs::remove_file(&note);
+    assert!(support::child::printed(&out, "adopted without CAP_SYS_ADMIN"));
+}
+
+#[test]
+fn adopt_without_cap_sys_admin_child() {
+    if !support::child::is("adopt_without_cap_sys_admin_child") {
+        return;
+    }
+    // SAFETY: getppid has no preconditions.
+    let parent = unsafe { libc::getppid() } as u32;
+    let path = std::fs::read_to_string(no_admin_note(parent)).expect("the parent's note");
+    let map = bpfmap::Map::adopt::<Flows>(&path).unwrap_or_else(|e| panic!("adopt: {e}"));
+    // Its BTF is out of reach here: the kernel says so, and adopting did not depend on it.
+    assert!(map.btf().is_err(), "BPF_BTF_GET_FD_BY_ID needs CAP_SYS_ADMIN");
+    let flows = HashMap::<FlowKey, FlowStats>::new(&map).expect("handle");
+    let key = FlowKey { saddr: 1, daddr: 2, sport: 3, dport: 4 };
+    flows.insert(&key, &FlowStats { packets: 5, bytes: 6 }, Update::Any).expect("insert");
+    assert_eq!(flows.get(&key).expect("get"), Some(FlowStats { packets: 5, bytes: 6 }));
+    println!("adopted without CAP_SYS_ADMIN");
+}

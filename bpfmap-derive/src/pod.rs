@@ -102,6 +102,9 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         const _: () = if let ::core::option::Option::Some(why) = #p::btf_name_problem(<#ident as #p::Pod>::BTF) {
             ::core::panic!("{}", why)
         };
+        const _: () = if let ::core::option::Option::Some(why) = #p::btf_lock_problem(<#ident as #p::Pod>::BTF) {
+            ::core::panic!("{}", why)
+        };
     };
     Ok(quote! {
         // SAFETY: the struct has no padding and no invalid bit patterns: every field of the

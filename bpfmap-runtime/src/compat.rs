@@ -103,11 +103,15 @@ pub(crate) fn diff_map(map: &Map, def: &MapDef, host: &HostLimits) -> Result<Vec
 /// Where the existing map was created with BTF and the definition has types: the first field
 /// where the key's and value's layouts differ (`key: declared FlowKey.sport u16 at 8, pinned
 /// u32 at 8`). Sizes that agree say nothing of what the bytes mean; the layouts do.
+///
+/// The map's BTF is opened by id, which the kernel allows only with `CAP_SYS_ADMIN`: a process
+/// that may use the map but not read its BTF compares what it can (type, sizes, flags), as it
+/// did before maps had BTF, rather than being refused the map.
 fn diff_types(map: &Map, def: &MapDef) -> Result<Vec<FieldDiff>, Error> {
     if def.key_type.is_none() && def.value_type.is_none() {
         return Ok(Vec::new());
     }
-    let Some(found) = map.btf()? else { return Ok(Vec::new()) };
+    let Ok(Some(found)) = map.btf() else { return Ok(Vec::new()) };
     let mut diffs = Vec::new();
     for (field, declared, id) in [("key", def.key_type, found.key), ("value", def.value_type, found.value)] {
         if let (Some(declared), true) = (declared, id != 0)

@@ -97,6 +97,16 @@ pub mod __private {
         }
     }
 
+    /// The lock rule a struct breaks wherever it is used (for `#[derive(Pod)]`, spanned on the
+    /// struct's name): two locks, a lock misplaced, hidden in a wrapper or in an array of more
+    /// than one. No map could hold it, and an object holding some of them is refused whole.
+    pub const fn btf_lock_problem(desc: &crate::btf::TypeDesc) -> Option<&'static str> {
+        match desc.spin_lock_error() {
+            Some(e) => Some(e.rule),
+            None => None,
+        }
+    }
+
     /// Why BTF cannot describe `desc` by its name (for `#[derive(Pod)]`, spanned on the
     /// struct's name).
     pub const fn btf_name_problem(desc: &crate::btf::TypeDesc) -> Option<&'static str> {
@@ -112,6 +122,9 @@ pub mod __private {
     pub const fn size_violation(def: &MapDef) -> Option<(Subject, &'static str)> {
         let Some(rules) = def.map_type.rules() else { return violation(def) };
         let host = &rules::HostLimits::ASSUMED;
+        if let Err(e) = rules::check_btf_object(def) {
+            return Some((e.subject(), e.rule()));
+        }
         let checked = match rules::check_key(rules, def.key_size) {
             Ok(()) => match rules::check_value(rules, def.key_size, def.value_size, def.flags, host) {
                 Ok(()) => rules::check_types(rules, def),
