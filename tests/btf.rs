@@ -129,6 +129,13 @@ fn a_lock_the_kernel_does_not_know_of_is_explained() {
     let err = handle.insert(&1, &Account::default(), Update::Any).expect_err("BPF_F_LOCK without a lock");
     assert_eq!(err.errno(), Some(bpfmap::Errno::EINVAL), "{err}");
     assert!(err.to_string().contains("its SpinLock is unknown to the kernel"), "{err}");
+    // Batches ask for the lock too, whatever their policy (NoExist and Exist go element by
+    // element): the same refusal, so the flag was sent.
+    for update in [Update::Any, Update::NoExist, Update::Exist] {
+        let err =
+            handle.insert_batch(&[1], &[Account::default()], update).expect_err("BPF_F_LOCK without a lock");
+        assert!(matches!(err, Error::LockUnknown { .. }), "{update:?}: {err:?}");
+    }
     // Created with its types, the same map takes the lock.
     let typed = bpfmap::create_map(&MapDef::new(MapType::HASH, 0, 0, 8).with_types::<u32, Account>())
         .expect("create");

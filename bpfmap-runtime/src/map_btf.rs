@@ -10,8 +10,9 @@ use crate::registry::Declaration;
 use crate::rules::MapDef;
 use crate::{Errno, Error, sys};
 
-/// Set (to anything) in tests of the fallback: the BTF object is then sent with a wrong magic
-/// number, so that the running kernel refuses it for real, as one without BTF would.
+/// Set (to anything) in tests of the fallback, in builds with the `test-hooks` feature: the
+/// BTF object is then sent with a wrong magic number, so that the running kernel refuses it for
+/// real, as one without BTF would.
 const REFUSE_FOR_TESTS: &str = "BPFMAP_TEST_REFUSE_BTF";
 
 /// What `BPF_MAP_CREATE` gets of a map's BTF: the object and the ids of its key and value
@@ -64,12 +65,12 @@ impl MapsBtf {
             return MapsBtf { loaded: Err(Refusal { errno: Errno::ENOENT, log: String::new() }), ids };
         }
         let mut blob = builder.finish();
-        if std::env::var_os(REFUSE_FOR_TESTS).is_some() {
+        if cfg!(feature = "test-hooks") && std::env::var_os(REFUSE_FOR_TESTS).is_some() {
             // The magic number, wrong: the kernel refuses the object, as an old kernel would.
             blob[0] ^= 0xff;
         }
         let mut log = Vec::new();
-        let loaded = sys::btf_load(&blob, &mut log)
+        let loaded = sys::btf_load_quiet(&blob, &mut log)
             .map_err(|errno| Refusal { errno, log: String::from_utf8_lossy(&log).trim_end().to_string() });
         MapsBtf { loaded, ids }
     }

@@ -212,3 +212,36 @@ fn the_kernel_recognises_spin_lock_by_name_and_size() {
     let mut log = Vec::new();
     sys::btf_load(&builder.finish(), &mut log).unwrap_or_else(|e| panic!("{e}:\n{}", text(&log)));
 }
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn a_large_object_loads_in_one_call_without_a_log() {
+    require_kernel!();
+    // 600 distinct structs: their level-1 log is about 100 KiB, more than the first buffer,
+    // which would make a logged load answer ENOSPC and start again.
+    let names: Vec<&'static str> = (0..600).map(|i| &*Box::leak(format!("S{i}").into_boxed_str())).collect();
+    let descs: Vec<&'static TypeDesc> = names
+        .iter()
+        .map(|name| {
+            let members: &'static [Member] = Box::leak(Box::new([
+                Member { name: "a", offset: 0, ty: &U32 },
+                Member { name: "b", offset: 4, ty: &U32 },
+            ]));
+            &*Box::leak(Box::new(TypeDesc::Struct { name, size: 8, members }))
+        })
+        .collect();
+    let mut builder = BtfBuilder::new();
+    for desc in &descs {
+        builder.add(desc).unwrap();
+    }
+    let blob = builder.finish();
+    let mut log = Vec::new();
+    let fd = sys::btf_load_quiet(&blob, &mut log).unwrap_or_else(|e| panic!("{e}:\n{}", text(&log)));
+    assert!(log.is_empty(), "no log for a good object");
+    assert_eq!(sys::btf_info(fd.as_fd()).unwrap().data, blob);
+    // A refused one is loaded again, with the log that says why.
+    let mut bad = blob.clone();
+    bad[0] ^= 0xff;
+    assert_eq!(sys::btf_load_quiet(&bad, &mut log).map(drop), Err(Errno::EINVAL));
+    assert!(text(&log).contains("magic"), "{}", text(&log));
+}

@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use super::desc::{Member, TypeDesc};
+use super::desc::{Member, SPIN_LOCK_NAME, TypeDesc};
 use super::kind::MAX_DEPTH;
 use super::parse::{Btf, BtfMember, TypeData};
 
@@ -188,9 +188,15 @@ impl Walk<'_> {
                 self.compare(elem, *found_elem, &first, depth + 1)
             }
             (
-                TypeDesc::Struct { size, members, .. },
+                TypeDesc::Struct { name, size, members },
                 TypeData::Struct { size: found_size, members: found_members },
             ) => {
+                // The kernel's special structs are known by name: a `bpf_spin_lock` on one side
+                // and a plain `{ u32 }` on the other are a lock and no lock.
+                let found_name = self.btf.str_at(found.name_off).unwrap_or("");
+                if (name == SPIN_LOCK_NAME) != (found_name == SPIN_LOCK_NAME) {
+                    return self.mismatch(declared, id, place);
+                }
                 if let Some(diff) = self.members(members, found_members, place, depth) {
                     return Some(diff);
                 }
@@ -393,6 +399,36 @@ mod tests {
             Member { name: "sport", offset: 8, ty: &U32 },
         ]);
         assert_eq!(diff(&FLOW_KEY, &FOUND).unwrap(), "FlowKey.sport: declared u16 at 8, found u32 at 8");
+    }
+
+    #[test]
+    fn a_lock_and_a_plain_struct_of_its_shape_differ() {
+        static PLAIN: TypeDesc = TypeDesc::Struct {
+            name: "counter",
+            size: 4,
+            members: &[Member { name: "val", offset: 0, ty: &U32 }],
+        };
+        static LOCKED: TypeDesc = TypeDesc::Struct {
+            name: "Value",
+            size: 8,
+            members: &[
+                Member { name: "lock", offset: 0, ty: &SPIN_LOCK },
+                Member { name: "n", offset: 4, ty: &U32 },
+            ],
+        };
+        static UNLOCKED: TypeDesc = TypeDesc::Struct {
+            name: "Value",
+            size: 8,
+            members: &[
+                Member { name: "lock", offset: 0, ty: &PLAIN },
+                Member { name: "n", offset: 4, ty: &U32 },
+            ],
+        };
+        assert_eq!(
+            diff(&LOCKED, &UNLOCKED).unwrap(),
+            "Value.lock: declared bpf_spin_lock at 0, found struct counter at 0"
+        );
+        assert!(diff(&UNLOCKED, &LOCKED).is_some());
     }
 
     #[test]

@@ -145,8 +145,14 @@ impl<'m> BatchReader<'m> {
             let value = &values[i * self.value_size..(i + 1) * self.value_size];
             // SAFETY: a whole key and a whole value of the sizes the kernel copies for this map
             // (the sizes this reader's batches were read with).
-            let _ =
-                unsafe { sys::update(self.map.fd(), key.as_ptr(), value.as_ptr(), Update::NoExist.flags()) };
+            let _ = unsafe {
+                sys::update(
+                    self.map.fd(),
+                    key.as_ptr(),
+                    value.as_ptr(),
+                    Update::NoExist.flags() | self.elem_flags,
+                )
+            };
         }
         self.pos = self.len;
     }
@@ -342,10 +348,10 @@ pub(crate) fn write_batch(
                     map.fd(),
                     keys.as_ptr().add(i * key_size),
                     values.add(i * value_size),
-                    update.flags(),
+                    update.flags() | elem_flags,
                 )
             }
-            .map_err(|errno| Error::Batch { op: batch_op, map: map.label(), errno, done: i })?;
+            .map_err(|errno| batch_error(map, batch_op, errno, i, elem_flags))?;
         }
         return Ok(count);
     }
@@ -376,12 +382,7 @@ pub(crate) fn write_batch(
         let n = match result {
             Ok((n, _)) => n,
             Err((errno, n)) => {
-                return Err(Error::Batch {
-                    op: batch_op,
-                    map: map.label(),
-                    errno,
-                    done: done + n.min(chunk) as usize,
-                });
+                return Err(batch_error(map, batch_op, errno, done + n.min(chunk) as usize, elem_flags));
             }
         };
         done += n as usize;
@@ -390,6 +391,15 @@ pub(crate) fn write_batch(
         }
     }
     Ok(done)
+}
+
+/// The error of a batch write that stopped after `done` elements: the kernel's EINVAL for
+/// `BPF_F_LOCK` says it knows of no lock in the map's value ([`Error::LockUnknown`]).
+fn batch_error(map: &Map, op: Op, errno: Errno, done: usize, elem_flags: u64) -> Error {
+    match map.error_with(op, errno, elem_flags) {
+        lock @ Error::LockUnknown { .. } => lock,
+        _ => Error::Batch { op, map: map.label(), errno, done },
+    }
 }
 
 /// Takes every entry out of a hash-like map: `BPF_MAP_LOOKUP_AND_DELETE_BATCH`, or where the

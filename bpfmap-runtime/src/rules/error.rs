@@ -196,6 +196,15 @@ pub enum RuleError {
         /// The rule.
         rule: &'static str,
     },
+    /// A key or value type whose description BTF cannot hold (a hand-written
+    /// [`TypeDesc`](crate::btf::TypeDesc) with members out of order, a name that is no C
+    /// identifier), on a map that cannot go without its BTF.
+    TypeDescription {
+        /// `Key` or `Value`.
+        subject: Subject,
+        /// What is wrong with the description.
+        problem: &'static str,
+    },
     /// A [`SpinLock`](crate::SpinLock) where the kernel takes none, or in a shape it refuses.
     SpinLock {
         /// `Key`, `Value` or `Flags`.
@@ -259,7 +268,9 @@ impl RuleError {
             RuleError::UnknownType { .. }
             | RuleError::NotStandalone { .. }
             | RuleError::TypesMissing { .. } => Subject::Type,
-            RuleError::TypeSize { subject, .. } | RuleError::SpinLock { subject, .. } => *subject,
+            RuleError::TypeSize { subject, .. }
+            | RuleError::TypeDescription { subject, .. }
+            | RuleError::SpinLock { subject, .. } => *subject,
             RuleError::KeySize { .. } | RuleError::KeyType { .. } => Subject::Key,
             RuleError::ValueSize { .. }
             | RuleError::HashElementTooLarge { .. }
@@ -332,6 +343,9 @@ impl RuleError {
             RuleError::TypeSize { .. } => {
                 "the BTF description of the type must have the definition's size: make the definition with `MapDef::with_types`"
             }
+            RuleError::TypeDescription { .. } => {
+                "the map needs the BTF of its types (local storage, a value with a SpinLock), and BTF cannot describe this type: describe it with #[derive(Pod)]"
+            }
             RuleError::KeyType { rule, .. } | RuleError::SpinLock { rule, .. } => rule,
         }
     }
@@ -358,6 +372,11 @@ impl fmt::Display for RuleError {
                 write!(f, "the key type is refused by {} maps: {rule}", type_name(map_type))?
             }
             RuleError::SpinLock { .. } => write!(f, "SpinLock refused: {rule}")?,
+            RuleError::TypeDescription { subject, problem } => write!(
+                f,
+                "the {} type's description is not valid BTF ({problem}): {rule}",
+                if matches!(subject, Subject::Key) { "key" } else { "value" }
+            )?,
             RuleError::UnknownType { raw } => write!(f, "map type {raw} is unknown: {rule}")?,
             RuleError::NotStandalone { map_type, .. } => {
                 write!(f, "{} maps cannot be created standalone: {rule}", type_name(map_type))?

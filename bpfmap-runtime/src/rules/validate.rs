@@ -122,6 +122,19 @@ pub const fn check_types(rules: &TypeRules, def: &MapDef) -> Check {
     if let Err(e) = check_type_size(Subject::Value, def.value_type, def.value_size) {
         return Err(e);
     }
+    // What BTF cannot describe goes without it where the map can (`MapsBtf`); here it cannot.
+    if needs {
+        let types = [(Subject::Key, def.key_type), (Subject::Value, def.value_type)];
+        let mut i = 0;
+        while i < types.len() {
+            if let (subject, Some(desc)) = types[i]
+                && let Err(e) = desc.check()
+            {
+                return Err(RuleError::TypeDescription { subject, problem: e.summary() });
+            }
+            i += 1;
+        }
+    }
     if let Some(key) = def.key_type
         && (key.contains_spin_lock() || key.spin_lock_error().is_some())
     {
@@ -729,6 +742,33 @@ mod tests {
         // Rounding up past u32::MAX rounds down instead, as the kernel does: still refused.
         let huge = lru(u32::MAX, MapFlags::NO_COMMON_LRU).validate_on(&host(2));
         assert!(matches!(huge, Err(RuleError::MaxEntries { errno: Errno::E2BIG, .. })), "{huge:?}");
+    }
+
+    /// A map that needs its BTF refuses a type BTF cannot describe (before the map is made
+    /// without it); a map that can go without BTF takes it, and goes without.
+    #[test]
+    fn a_type_btf_cannot_describe_is_refused_where_the_btf_is_needed() {
+        use crate::btf::{Member, U32, U64};
+        static OUT_OF_ORDER: TypeDesc = TypeDesc::Struct {
+            name: "Stats",
+            size: 16,
+            members: &[Member { name: "b", offset: 8, ty: &U64 }, Member { name: "a", offset: 0, ty: &U64 }],
+        };
+        let with = |map_type, flags| {
+            let mut def = MapDef::new(map_type, 4, 16, 0).with_flags(flags);
+            (def.key_type, def.value_type) = (Some(&U32), Some(&OUT_OF_ORDER));
+            def
+        };
+        let storage = with(MapType::TASK_STORAGE, MapFlags::NO_PREALLOC).validate();
+        assert!(
+            matches!(storage, Err(RuleError::TypeDescription { subject: Subject::Value, .. })),
+            "{storage:?}"
+        );
+        let message = storage.unwrap_err().to_string();
+        assert!(message.contains("the value type's description is not valid BTF"), "{message}");
+        let mut hash = with(MapType::HASH, MapFlags::EMPTY);
+        hash.max_entries = 8;
+        assert_eq!(hash.validate(), Ok(()));
     }
 
     /// A definition that names itself as its template is refused after one level, not by a

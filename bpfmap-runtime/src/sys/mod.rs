@@ -330,8 +330,7 @@ pub(crate) fn prog_load_socket_filter(insns: &[u64]) -> Result<OwnedFd, Errno> {
     unsafe { bpf(Cmd::ProgLoad, &mut attr).and_then(|ret| owned_fd(ret)) }
 }
 
-// BTF objects: loading a blob, opening one by id, reading one back. Only the BTF module's
-// tests use them until map creation passes BTF; each `expect` then goes.
+// BTF objects: loading a blob, opening one by id, reading one back.
 
 /// The first size of the log buffer of `BPF_BTF_LOAD`; enough for a few hundred types.
 const BTF_LOG_START: usize = 64 * 1024;
@@ -347,6 +346,21 @@ const BTF_LOAD_TRIES: u32 = 4;
 /// as large as the kernel says it needs (Linux 6.4+) or four times larger, a few times.
 pub(crate) fn btf_load(blob: &[u8], log: &mut Vec<u8>) -> Result<OwnedFd, Errno> {
     btf_load_with(blob, log, BTF_LOG_START)
+}
+
+/// `BPF_BTF_LOAD` as a loader wants it: without a log first, as libbpf does (a level-1 log
+/// describes every type, so it grows with the object, and the kernel answers ENOSPC when it
+/// does not fit, even for a good blob); only a refused blob is loaded again with the log
+/// ([`btf_load`]), which `log` then receives for the reason.
+pub(crate) fn btf_load_quiet(blob: &[u8], log: &mut Vec<u8>) -> Result<OwnedFd, Errno> {
+    let btf_size = u32::try_from(blob.len()).map_err(|_| Errno::E2BIG)?;
+    let mut attr = attr::BtfLoad { btf: ptr(blob.as_ptr()), btf_size, ..Default::default() };
+    // SAFETY: the kernel reads `btf_size` bytes at `btf`, which `blob` holds for the call, and
+    // writes no log (its size is 0). BTF_LOAD returns a new fd.
+    match unsafe { bpf(Cmd::BtfLoad, &mut attr).and_then(|ret| owned_fd(ret)) } {
+        Ok(fd) => Ok(fd),
+        Err(_) => btf_load(blob, log),
+    }
 }
 
 /// [`btf_load`] with the first log buffer `start` bytes long (at least 128, the smallest
