@@ -27,6 +27,7 @@ mod loader;
 mod map;
 mod map_btf;
 pub mod mapped;
+pub mod object;
 mod maps;
 mod pin;
 mod pod;
