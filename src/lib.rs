@@ -89,3 +89,38 @@ pub use bpfmap_derive::bpf_map;
 /// ```
 pub use bpfmap_derive::Pod;
 pub use bpfmap_runtime::*;
+
+/// Checks, at compile time, the maps of a clang-built BPF object against the `#[bpf_map]`
+/// declarations of the same kernel names written beside the call (in the same module).
+///
+/// The path is relative to the crate's directory (`CARGO_MANIFEST_DIR`), or absolute; as for
+/// `include_bytes!`, it may be `env!("VAR")` or a `concat!` of such parts, for objects a build
+/// script writes: `check_object!(concat!(env!("OUT_DIR"), "/count.bpf.o"))`. Cargo rebuilds the
+/// crate when the object changes.
+///
+/// ```ignore
+/// use bpfmap::{bpf_map, check_object};
+///
+/// #[bpf_map(type = "hash", max_entries = 1024)]
+/// struct Counts { key: u32, value: u64 }
+///
+/// check_object!("bpf/count.bpf.o");
+/// ```
+///
+/// For every map of the object (BTF-defined maps of `.maps`, and legacy `maps` records) the
+/// declaration of its name must agree on the type, key and value sizes, `max_entries`, flags,
+/// pinning, NUMA node and `map_extra`, the template of a map-of-maps, and the key and value
+/// layouts where the object has their BTF: member names, offsets and types, as
+/// [`btf::diff_layout`] compares them (`__u32` and `u32` agree; `struct flow_key` and
+/// `FlowKey` agree when their members do). A difference is a compile error on the path that
+/// names the map and each field:
+///
+/// ```text
+/// error[E0080]: evaluation panicked: bpf/count.bpf.o: map `counts` differs from its declaration `Counts`: value_size: declared 4, object 8; max_entries: declared 100, object 1024
+/// ```
+///
+/// A map of the object with no declaration is an error that shows one that would match. Maps
+/// declared and absent from the object are fine. A file that is not a BPF object, or whose
+/// maps cannot be read, is an error naming the file and what is wrong. At run time,
+/// [`check_object`](fn@check_object) does the same against every declared map.
+pub use bpfmap_derive::check_object;

@@ -4,23 +4,33 @@
 
 mod support;
 
-use bpfmap::{Error, Location, bpf_map};
+use bpfmap::{Error, Location};
 
-const FLOWS_LINE: u32 = line!() + 3;
+// In one module the two would not compile (tests/ui/name/one_name_twice_in_a_module.rs); across
+// modules only `load()` sees both.
+const FLOWS_LINE: u32 = line!() + 6;
 
-#[bpf_map(type = "hash", max_entries = 8)]
-struct Flows {
-    key: u32,
-    value: u32,
+mod ingress {
+    use bpfmap::bpf_map;
+
+    #[bpf_map(type = "hash", max_entries = 8)]
+    pub struct Flows {
+        key: u32,
+        value: u32,
+    }
 }
 
-const OTHER_LINE: u32 = line!() + 4;
+const OTHER_LINE: u32 = line!() + 7;
 
-/// Named after the map above, by mistake.
-#[bpf_map(type = "array", max_entries = 8, name = "flows")]
-struct OtherFlows {
-    key: u32,
-    value: u64,
+mod egress {
+    use bpfmap::bpf_map;
+
+    /// Named after the map of the other module, by mistake.
+    #[bpf_map(type = "array", max_entries = 8, name = "flows")]
+    pub struct OtherFlows {
+        key: u32,
+        value: u64,
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod errors;
 mod expand;
 #[cfg(test)]
 mod fuzz;
+mod object;
 mod pod;
 mod suggest;
 mod valid;
@@ -25,4 +26,11 @@ pub fn bpf_map(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(Pod)]
 pub fn derive_pod(input: TokenStream) -> TokenStream {
     pod::derive(input.into()).into()
+}
+
+/// Checks the maps of a clang-built BPF object against the `#[bpf_map]` declarations of the
+/// same kernel names in this module: see `bpfmap::check_object!`.
+#[proc_macro]
+pub fn check_object(input: TokenStream) -> TokenStream {
+    object::check_object(input.into()).into()
 }

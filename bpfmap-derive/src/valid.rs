@@ -344,7 +344,7 @@ fn resolve_name(
             name
         }
         None => {
-            let name = snake_case(&st.ident.unraw().to_string());
+            let name = bpfmap_runtime::rules::default_map_name(&st.ident.unraw().to_string());
             if !attempted && let Err(e) = rules::check_name(&MapName::new(&name)) {
                 errors.push(syn::Error::new(
                     st.span(),
@@ -354,25 +354,6 @@ fn resolve_name(
             Sp { value: name, span: st.span() }
         }
     }
-}
-
-/// `FlowStats` → `flow_stats`, `HTTPRequests` → `http_requests`.
-pub(crate) fn snake_case(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            if i > 0 && chars[i - 1] != '_' && (prev_lower || (next_lower && chars[i - 1].is_uppercase())) {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn check_inner(r: &TypeRules, inner: Option<&Path>, st: &MapStruct<'_>, errors: &mut Errors) {
@@ -387,20 +368,5 @@ fn check_inner(r: &TypeRules, inner: Option<&Path>, st: &MapStruct<'_>, errors: 
             RuleError::InnerUnexpected { map_type: r.map_type }.to_string(),
         )),
         _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::snake_case;
-
-    #[test]
-    fn snake_case_names() {
-        assert_eq!(snake_case("Flows"), "flows");
-        assert_eq!(snake_case("FlowStats"), "flow_stats");
-        assert_eq!(snake_case("HTTPRequests"), "http_requests");
-        assert_eq!(snake_case("Ipv4Routes"), "ipv4_routes");
-        assert_eq!(snake_case("already_snake"), "already_snake");
-        assert_eq!(snake_case("A"), "a");
     }
 }

@@ -196,6 +196,21 @@ pub enum Error {
         /// The keys visited before stopping.
         visited: u64,
     },
+    /// A BPF object's maps cannot be read ([`check_object`](crate::check_object)).
+    ObjectUnreadable {
+        /// The object: its path, or `the object`.
+        object: String,
+        /// What is wrong with it.
+        error: crate::object::ObjectError,
+    },
+    /// Maps of a BPF object differ from their declarations, or have none
+    /// ([`check_object`](crate::check_object)).
+    ObjectMismatch {
+        /// The object: its path, or `the object`.
+        object: String,
+        /// One per map that differs or has no declaration, in the object's order.
+        problems: Vec<crate::object::ObjectProblem>,
+    },
     /// A pinned map differs from its declaration.
     PinMismatch {
         /// The declared map.
@@ -665,6 +680,16 @@ impl fmt::Display for Error {
                 f,
                 "iteration of {map} stopped after {visited} keys: the map changed under the iteration (entries deleted meanwhile); iterate again"
             ),
+            Error::ObjectUnreadable { object, error } => {
+                write!(f, "cannot read the maps of {object}: {error}")
+            }
+            Error::ObjectMismatch { object, problems } => {
+                write!(f, "the maps of {object} do not match their declarations:")?;
+                for problem in problems {
+                    write!(f, "\n    {problem}")?;
+                }
+                Ok(())
+            }
             Error::PinMismatch { map, path, diffs } => {
                 write!(f, "the map pinned at {} does not match {map}:", path.display())?;
                 for diff in diffs {

@@ -27,8 +27,8 @@ mod loader;
 mod map;
 mod map_btf;
 pub mod mapped;
-pub mod object;
 mod maps;
+pub mod object;
 mod pin;
 mod pod;
 pub mod probe;
@@ -50,6 +50,7 @@ pub use handles::{
 pub use loader::{Loader, Memlock, OnMismatch, load};
 pub use map::{Map, MapBtf, MapInfo, bpf_create_map, create_map};
 pub use maps::{HandleOf, Maps};
+pub use object::{check_object, check_object_file};
 pub use pin::DEFAULT_PIN_ROOT;
 pub use pod::{Pod, SpinLock};
 pub use registry::{Declaration, MapDecl, declarations};
@@ -66,6 +67,10 @@ pub mod __private {
         pub use crate::family::*;
     }
     pub use crate::btf::{Member, TypeDesc};
+    /// What `check_object!` and the lookup `const` of `#[bpf_map]` refer to.
+    pub mod object {
+        pub use crate::object::{Declared, Message, Numbers, ObjectMapDesc, check_map};
+    }
     pub use crate::registry::{DECLARATIONS, Declaration, MapDecl};
     pub use crate::rules::{MapDef, MapFlags, MapName, MapType, Pinning, Subject};
     pub use crate::{Pod, rules};

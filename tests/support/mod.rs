@@ -5,6 +5,7 @@ pub mod bpf;
 pub mod bpffs;
 pub mod cgroup;
 pub mod child;
+pub mod objects;
 pub mod tools;
 
 use std::sync::OnceLock;

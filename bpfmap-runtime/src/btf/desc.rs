@@ -241,7 +241,7 @@ pub const F32: TypeDesc = TypeDesc::Float { name: "f32", size: 4 };
 pub const F64: TypeDesc = TypeDesc::Float { name: "f64", size: 8 };
 
 /// The name by which the kernel recognises a spin lock in a map value.
-pub(super) const SPIN_LOCK_NAME: &str = "bpf_spin_lock";
+pub(crate) const SPIN_LOCK_NAME: &str = "bpf_spin_lock";
 
 /// `struct bpf_spin_lock { __u32 val; }`: the kernel recognises a lock in a map value by this
 /// struct name and its size, 4 bytes (`btf_get_field_type`, `btf_find_struct`), and then lets

@@ -68,6 +68,7 @@ mod parse_fuzz;
 #[cfg(test)]
 mod test_blob;
 
+pub(crate) use desc::SPIN_LOCK_NAME;
 pub use desc::{
     F32, F64, I8, I16, I32, I64, I128, LockError, Member, SPIN_LOCK, TypeDesc, U8, U16, U32, U64, U128,
 };

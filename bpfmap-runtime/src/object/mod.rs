@@ -15,9 +15,20 @@
 //! data, not maps to declare, and are skipped. Nothing here panics, loops or allocates without
 //! bound on malformed input.
 
+mod check;
+mod compare;
+mod message;
+
 use std::fmt;
 
 use crate::btf::Btf;
+
+pub use check::{ObjectProblem, check_object, check_object_file, suggest_declaration};
+pub use compare::MapDiff;
+#[doc(hidden)]
+pub use compare::{Declared, Numbers, ObjectMapDesc, check_map};
+#[doc(hidden)]
+pub use message::Message;
 
 /// A parsed BPF object: its maps, in the order the object lists them, and its BTF.
 #[derive(Debug)]

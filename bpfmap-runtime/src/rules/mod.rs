@@ -21,7 +21,7 @@ pub use error::{RuleError, Subject};
 pub use flags::{FlagInfo, MapFlags};
 pub use host::HostLimits;
 pub use map_type::MapType;
-pub use name::MapName;
+pub use name::{MapName, default_map_name};
 pub use table::{
     BtfRule, Creation, EntriesRule, Family, HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE, LOCAL_STORAGE_MAX_VALUE,
     PCPU_MIN_UNIT_SIZE, Privilege, SizeRule, TypeRules,

@@ -93,3 +93,42 @@ impl fmt::Debug for MapName {
         write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
     }
 }
+
+/// The kernel name `#[bpf_map]` gives a struct declared without `name = "..."`: its name in
+/// snake_case (`FlowStats` → `flow_stats`, `HTTPRequests` → `http_requests`).
+///
+/// ```
+/// assert_eq!(bpfmap::rules::default_map_name("Ipv4Routes"), "ipv4_routes");
+/// ```
+pub fn default_map_name(rust_name: &str) -> String {
+    let chars: Vec<char> = rust_name.chars().collect();
+    let mut out = String::with_capacity(rust_name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if i > 0 && chars[i - 1] != '_' && (prev_lower || (next_lower && chars[i - 1].is_uppercase())) {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod default_name_tests {
+    use super::default_map_name;
+
+    #[test]
+    fn snake_case_names() {
+        assert_eq!(default_map_name("Flows"), "flows");
+        assert_eq!(default_map_name("FlowStats"), "flow_stats");
+        assert_eq!(default_map_name("HTTPRequests"), "http_requests");
+        assert_eq!(default_map_name("Ipv4Routes"), "ipv4_routes");
+        assert_eq!(default_map_name("already_snake"), "already_snake");
+        assert_eq!(default_map_name("A"), "a");
+    }
+}
