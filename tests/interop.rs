@@ -8,7 +8,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bpfmap::{Error, Loader, Map, MapDecl, MapFlags, Maps, Pod, Update, bpf_map};
 use support::bpffs::Bpffs;
@@ -203,38 +203,13 @@ fn a_map_bpftool_created_in_another_shape_is_refused_with_the_field_diff() {
     assert_eq!(Foreign::DEF.value_size, 8);
 }
 
-/// Compiles `tests/bpf/<name>.bpf.c` for the BPF target into the test's temporary directory.
-fn compile(name: &str) -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bpf").join(format!("{name}.bpf.c"));
-    let object = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}.bpf.o", std::process::id()));
-    // `-target bpf` leaves out the host's multiarch include directory, where Debian keeps
-    // `asm/types.h` (which `linux/bpf.h` includes).
-    let multiarch = format!("-I/usr/include/{}-linux-gnu", std::env::consts::ARCH);
-    tools::run(
-        "clang",
-        &[
-            "-O2",
-            "-g",
-            "-Wall",
-            "-target",
-            "bpf",
-            &multiarch,
-            "-c",
-            path_str(&source),
-            "-o",
-            path_str(&object),
-        ],
-    );
-    object
-}
-
 #[test]
 fn a_c_program_loaded_by_bpftool_shares_the_map_bpfmap_pinned() {
     require_kernel!();
     require_tools!("bpftool", "clang");
     let fs = require_bpffs!();
 
-    let object = compile("double");
+    let object = tools::compile_bpf("double", &[]);
     let maps = load(&fs);
     let shared = maps.get::<Shared>();
     shared.insert(&0, &20, Update::Any).unwrap();
@@ -247,7 +222,7 @@ fn a_c_program_loaded_by_bpftool_shares_the_map_bpfmap_pinned() {
         &[
             "prog",
             "load",
-            path_str(&object),
+            path_str(object.path()),
             path_str(&prog),
             "map",
             "name",
@@ -270,7 +245,6 @@ fn a_c_program_loaded_by_bpftool_shares_the_map_bpfmap_pinned() {
         &["prog", "run", "pinned", path_str(&prog), "data_in", path_str(&packet), "repeat", "1"],
     );
     std::fs::remove_file(&packet).unwrap();
-    std::fs::remove_file(&object).unwrap();
     assert!(out.starts_with("Return value: 1,"), "the program found key 0: {out}");
 
     assert_eq!(shared.get(&1).unwrap(), Some(41), "what the program wrote: 20 * 2 + 1");

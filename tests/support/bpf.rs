@@ -664,3 +664,50 @@ pub fn prog_id(prog: impl AsFd) -> Result<u32, String> {
         .map_err(|e| format!("BPF_OBJ_GET_INFO_BY_FD: {e}"))?;
     Ok(info.id)
 }
+
+/// `struct bpf_prog_info` up to its map ids: the kernel fills `info_len` bytes.
+#[repr(C)]
+#[derive(Default)]
+struct ProgMapIdsInfo {
+    prog_type: u32,
+    id: u32,
+    tag: [u8; 8],
+    jited_prog_len: u32,
+    xlated_prog_len: u32,
+    jited_prog_insns: u64,
+    xlated_prog_insns: u64,
+    load_time: u64,
+    created_by_uid: u32,
+    /// In: room in `map_ids`; out: how many maps the program uses.
+    nr_map_ids: u32,
+    map_ids: u64,
+}
+
+const _: () = assert!(std::mem::offset_of!(ProgMapIdsInfo, map_ids) == 56);
+
+/// The ids of the maps the loaded program `prog` uses, sorted (as `bpftool prog show` lists
+/// them in `map_ids`): asked of the kernel, not of the loader that loaded it.
+pub fn prog_map_ids(prog: impl AsFd) -> Result<Vec<u32>, String> {
+    let mut ids = vec![0u32; 64];
+    let mut info = ProgMapIdsInfo {
+        nr_map_ids: ids.len() as u32,
+        map_ids: ids.as_mut_ptr() as u64,
+        ..Default::default()
+    };
+    let mut attr = InfoAttr {
+        bpf_fd: prog.as_fd().as_raw_fd() as u32,
+        info_len: size_of::<ProgMapIdsInfo>() as u32,
+        info: &mut info as *mut ProgMapIdsInfo as u64,
+    };
+    // SAFETY: `info` is writable for `info_len` bytes, `ids` for `nr_map_ids` ids, and both
+    // outlive the call.
+    unsafe { sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr) }
+        .map_err(|e| format!("BPF_OBJ_GET_INFO_BY_FD: {e}"))?;
+    let count = info.nr_map_ids as usize;
+    if count > ids.len() {
+        return Err(format!("the program uses {count} maps, more than the {} asked for", ids.len()));
+    }
+    ids.truncate(count);
+    ids.sort_unstable();
+    Ok(ids)
+}

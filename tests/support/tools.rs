@@ -1,7 +1,9 @@
-//! The command-line tools of the interop tests (`bpftool`, `clang`), found or explained.
+//! The command-line tools of the interop tests (`bpftool`, `clang`), found or explained, and
+//! the BPF programs in C that `clang` builds for them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Where `name` is: on `PATH`, or in the sbin directories where Debian puts `bpftool` and
 /// which a non-login shell may leave off `PATH`.
@@ -58,4 +60,48 @@ macro_rules! require_tools {
             return;
         }
     };
+}
+
+/// A BPF object built from `tests/bpf/<name>.bpf.c`, removed on drop.
+#[derive(Debug)]
+pub struct BpfObject {
+    path: PathBuf,
+}
+
+impl BpfObject {
+    /// Where the object file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for BpfObject {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Compiles `tests/bpf/<name>.bpf.c` for the BPF target, with `-D` for each of `defines`, into
+/// the tests' temporary directory (needs `clang`: check with `require_tools!("clang")`).
+pub fn compile_bpf(name: &str, defines: &[&str]) -> BpfObject {
+    // Tests of one binary run on threads of one process, and may build the same source at once.
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bpf").join(format!("{name}.bpf.c"));
+    let object =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}-{n}.bpf.o", std::process::id()));
+    // `-target bpf` leaves out the host's multiarch include directory, where Debian keeps
+    // `asm/types.h` (which `linux/bpf.h` includes).
+    let multiarch = format!("-I/usr/include/{}-linux-gnu", std::env::consts::ARCH);
+    let defines: Vec<String> = defines.iter().map(|d| format!("-D{d}")).collect();
+    let (source_str, object_str) = (utf8(&source), utf8(&object));
+    let mut args = vec!["-O2", "-g", "-Wall", "-target", "bpf", &multiarch];
+    args.extend(defines.iter().map(String::as_str));
+    args.extend(["-c", source_str, "-o", object_str]);
+    run("clang", &args);
+    BpfObject { path: object }
+}
+
+fn utf8(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
 }
