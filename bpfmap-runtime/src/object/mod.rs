@@ -15,9 +15,17 @@
 //! data, not maps to declare, and are skipped. Nothing here panics, loops or allocates without
 //! bound on malformed input.
 
-use std::fmt;
+mod btf_maps;
+mod elf;
+mod error;
+mod legacy;
+
+use object::elf::SHT_PROGBITS;
 
 use crate::btf::Btf;
+
+use self::elf::{ElfObject, Section};
+pub use self::error::{ObjectError, ObjectErrorKind};
 
 /// A parsed BPF object: its maps, in the order the object lists them, and its BTF.
 #[derive(Debug)]
@@ -69,15 +77,48 @@ pub enum MapSource {
 }
 
 impl Object {
-    /// Reads the maps of the ELF BPF object `bytes`.
+    /// Reads the maps of the ELF BPF object `bytes` (as `clang -O2 -g -target bpf -c` writes
+    /// it): those of `.maps` (which needs the object's `.BTF`), then those of a legacy `maps`
+    /// section.
+    ///
+    /// ```no_run
+    /// use bpfmap::object::Object;
+    ///
+    /// let bytes = std::fs::read("prog.bpf.o")?;
+    /// let object = Object::parse(&bytes)?;
+    /// for map in object.maps() {
+    ///     println!("{}: type {}, {} entries", map.name, map.map_type, map.max_entries);
+    /// }
+    /// if let (Some(flows), Some(btf)) = (object.map("flows"), object.btf()) {
+    ///     let key = flows.key_type.expect("declared with __type(key, ...)");
+    ///     println!("key: {} ({} bytes)", btf.name(btf.resolve(key)?)?, flows.key_size);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`ObjectError`] saying what is wrong: not ELF, not BPF, a truncated or malformed
     /// section, BTF that does not parse, a map definition libbpf would refuse, a map type
-    /// number no kernel has.
+    /// number no kernel has. The BTF is read in this machine's byte order only: an object of
+    /// the other byte order with a `.BTF` section is refused
+    /// ([`ForeignByteOrder`](ObjectErrorKind::ForeignByteOrder)).
     pub fn parse(bytes: &[u8]) -> Result<Object, ObjectError> {
-        let _ = bytes;
-        Err(ObjectError { kind: ObjectErrorKind::NotElf })
+        let elf = ElfObject::parse(bytes)?;
+        let btf = match elf.section(".BTF") {
+            Some(section) => Some(read_btf(&elf, section)?),
+            None => None,
+        };
+        let mut maps = Vec::new();
+        // As libbpf, the ELF section decides whether there are BTF-defined maps; BTF then
+        // describes them.
+        if let Some(section) = elf.section(".maps") {
+            let btf = btf.as_ref().ok_or_else(|| ObjectError::new(ObjectErrorKind::NoBtf))?;
+            maps = btf_maps::read(btf, elf.size(section))?;
+        }
+        if let Some(section) = elf.section("maps") {
+            maps.extend(legacy::read(&elf, section)?);
+        }
+        Ok(Object { maps, btf })
     }
 
     /// The maps, in the order the object lists them (`.maps` first, then legacy `maps`).
@@ -96,27 +137,17 @@ impl Object {
     }
 }
 
-/// Why an object's maps cannot be read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObjectError {
-    /// What is wrong.
-    pub kind: ObjectErrorKind,
-}
-
-/// What is wrong with an object.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ObjectErrorKind {
-    /// The bytes are not an ELF file.
-    NotElf,
-}
-
-impl fmt::Display for ObjectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            ObjectErrorKind::NotElf => f.write_str("not an ELF file"),
-        }
+/// The `.BTF` section, parsed.
+fn read_btf(elf: &ElfObject<'_>, section: Section<'_>) -> Result<Btf, ObjectError> {
+    if elf.big_endian() != cfg!(target_endian = "big") {
+        return Err(ObjectError::new(ObjectErrorKind::ForeignByteOrder { big_endian: elf.big_endian() }));
     }
+    // libbpf refuses any other type (`bpf_object__elf_collect`).
+    let sh_type = elf.section_type(section);
+    if sh_type != SHT_PROGBITS.0 {
+        return Err(ObjectError::malformed(format!(
+            "the .BTF section is of type {sh_type}, not PROGBITS (1)"
+        )));
+    }
+    Btf::parse(elf.data(section, ".BTF")?).map_err(|e| ObjectError::new(ObjectErrorKind::Btf(e)))
 }
-
-impl std::error::Error for ObjectError {}
