@@ -66,7 +66,7 @@ mod kernel_tests;
 #[cfg(test)]
 mod parse_fuzz;
 #[cfg(test)]
-mod test_blob;
+pub(crate) mod test_blob;
 
 pub use desc::{
     F32, F64, I8, I16, I32, I64, I128, LockError, Member, SPIN_LOCK, TypeDesc, U8, U16, U32, U64, U128,

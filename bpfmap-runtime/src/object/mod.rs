@@ -20,6 +20,13 @@ mod elf;
 mod error;
 mod legacy;
 
+#[cfg(test)]
+mod in_memory_tests;
+#[cfg(test)]
+mod test_elf;
+#[cfg(test)]
+mod test_objects;
+
 use object::elf::SHT_PROGBITS;
 
 use crate::btf::Btf;
