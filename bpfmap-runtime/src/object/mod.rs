@@ -21,7 +21,11 @@ mod error;
 mod legacy;
 
 #[cfg(test)]
+mod compiled_tests;
+#[cfg(test)]
 mod in_memory_tests;
+#[cfg(test)]
+mod test_compile;
 #[cfg(test)]
 mod test_elf;
 #[cfg(test)]
