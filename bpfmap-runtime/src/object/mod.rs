@@ -25,6 +25,8 @@ mod compiled_tests;
 #[cfg(test)]
 mod in_memory_tests;
 #[cfg(test)]
+mod parse_fuzz;
+#[cfg(test)]
 mod test_compile;
 #[cfg(test)]
 mod test_elf;
