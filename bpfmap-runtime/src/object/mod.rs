@@ -14,6 +14,12 @@
 //! The object's own data sections (`.bss`, `.data`, `.rodata`, `.kconfig`, ...) are global
 //! data, not maps to declare, and are skipped. Nothing here panics, loops or allocates without
 //! bound on malformed input.
+//!
+//! What libbpf does at load time rather than in the object is not done here: a ring buffer's
+//! `max_entries` is the object's number, not rounded up to a power-of-2 multiple of the page
+//! size, and `.maps` is read in the order of its `DATASEC` (libbpf sorts it by the symbols'
+//! offsets; clang writes both in the same order). libbpf 1.0 refuses legacy `maps` sections;
+//! they are read as libbpf 0.8 read them.
 
 mod btf_maps;
 mod elf;
