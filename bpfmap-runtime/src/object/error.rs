@@ -10,7 +10,7 @@ use crate::btf::BtfError;
 /// `Display` names both:
 ///
 /// ```text
-/// map `counts`: `max_entries` is not a __uint (a pointer to an array): it is a pointer to STRUCT
+/// map `counts`: `max_entries` is not a __uint (a pointer to an array): found a pointer to STRUCT
 /// map `x` has map type 99, which no kernel has
 /// not a BPF object: ELF machine 62 (x86-64)
 /// ```
