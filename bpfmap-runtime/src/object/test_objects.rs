@@ -76,7 +76,7 @@ impl MapsBtf {
         var
     }
 
-    /// Lists `id` in `.maps` as it is (a `VAR` or not), with `offset` and `size`.
+    /// Lists `id` in `.maps` as it is (a `VAR` or not), at offset 0 with `size`.
     pub(super) fn list(&mut self, id: u32, size: u32) {
         self.vars.push((id, size));
     }
