@@ -277,6 +277,26 @@ fn fallback(model: &Model<'_>, errors: &Errors) -> TokenStream {
     }
 }
 
+/// The `const` by which `check_object!` finds this declaration from its kernel name (see
+/// `object.rs`). Two declarations of one name in a module collide here: rustc then reports the
+/// name defined twice, at the second. Unnamed maps have none.
+fn lookup_const(model: &Model<'_>, p: &TokenStream) -> TokenStream {
+    if model.name.value.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = model.st.ident;
+    let rust_name = ident.unraw().to_string();
+    let lookup = crate::object::lookup_ident(&model.name.value, model.name.span);
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, dead_code)]
+        const #lookup: #p::object::Declared = {
+            const DEF: &#p::MapDef = &<#ident as #p::MapDecl>::DEF;
+            #p::object::Declared::new(DEF, #rust_name)
+        };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proc_macro2::{TokenStream, TokenTree};
@@ -390,25 +410,5 @@ mod tests {
         );
         let args = quote!(type = "array", max_entries = 0, flags = "no_prealloc", name = "a-b", colour = 1);
         assert_eq!(bpf_map(args, kv).len(), 4);
-    }
-}
-
-/// The `const` by which `check_object!` finds this declaration from its kernel name (see
-/// `object.rs`). Two declarations of one name in a module collide here: rustc then reports the
-/// name defined twice, at the second. Unnamed maps have none.
-fn lookup_const(model: &Model<'_>, p: &TokenStream) -> TokenStream {
-    if model.name.value.is_empty() {
-        return TokenStream::new();
-    }
-    let ident = model.st.ident;
-    let rust_name = ident.unraw().to_string();
-    let lookup = crate::object::lookup_ident(&model.name.value, model.name.span);
-    quote! {
-        #[doc(hidden)]
-        #[allow(non_upper_case_globals, dead_code)]
-        const #lookup: #p::object::Declared = {
-            const DEF: &#p::MapDef = &<#ident as #p::MapDecl>::DEF;
-            #p::object::Declared::new(DEF, #rust_name)
-        };
     }
 }

@@ -92,6 +92,7 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let object = Object::parse(&bytes).map_err(|e| error(format!("{shown}: {e}")))?;
     let p = quote!(::bpfmap::__private);
     let span = expr_span(&expr);
+    let end = quote::ToTokens::to_token_stream(&expr).into_iter().last().map_or(span, |t| t.span());
     let absolute = path.to_string_lossy().into_owned();
 
     let mut fallbacks = Vec::new();
@@ -102,7 +103,11 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             pub(super) const #lookup: #p::object::Declared = #p::object::Declared::NONE;
         });
         let desc = map_desc(map, &object, &p);
-        let panic = quote_spanned!(span=> ::core::panic!("{}", message.as_str()));
+        // rustc blames the `panic!` call, from its path to its arguments: spanned on the first
+        // and last tokens of the path expression, the error underlines all of it.
+        let panic_path = quote_spanned!(span=> ::core::panic!);
+        let args = quote_spanned!(end=> ("{}", message.as_str()));
+        let panic = quote!(#panic_path #args);
         checks.push(quote_spanned! {span=>
             const _: () = if let ::core::option::Option::Some(message) =
                 #p::object::check_map(&#desc, #lookup, #shown)

@@ -66,7 +66,7 @@ mod kernel_tests;
 #[cfg(test)]
 mod parse_fuzz;
 #[cfg(test)]
-mod test_blob;
+pub(crate) mod test_blob;
 
 pub(crate) use desc::SPIN_LOCK_NAME;
 pub use desc::{

@@ -698,3 +698,122 @@ fn diff_into(diffs: &mut Vec<MapDiff>, prefix: &str, def: &MapDef, map: &ObjectM
         (None, None) => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btf::{BtfBuilder, U8, U16, U32, U64};
+
+    /// The compile-time text of the layout difference of `declared` and `object`.
+    fn at_compile_time(declared: &'static TypeDesc, object: &'static TypeDesc) -> Option<String> {
+        let mut m = Message::new();
+        let mut count = 0;
+        write_layout_diff(&mut m, "", "key", declared, object, &mut count);
+        (count > 0).then(|| m.as_str().to_string())
+    }
+
+    /// The run-time text, from the object's type encoded as BTF and read back.
+    fn at_run_time(declared: &'static TypeDesc, object: &'static TypeDesc) -> Option<String> {
+        let mut builder = BtfBuilder::new();
+        let id = builder.add(object).unwrap();
+        let btf = Btf::parse(&builder.finish()).unwrap();
+        let d = crate::btf::diff_layout(declared, &btf, id)?;
+        let declared =
+            if d.declared.starts_with(&d.path) { d.declared } else { format!("{} {}", d.path, d.declared) };
+        Some(MapDiff { field: "key".into(), declared, object: d.found }.to_string())
+    }
+
+    const fn key(members: &'static [Member], size: u32) -> TypeDesc {
+        TypeDesc::Struct { name: "FlowKey", size, members }
+    }
+
+    static DECLARED: TypeDesc = key(
+        &[
+            Member { name: "saddr", offset: 0, ty: &U32 },
+            Member { name: "daddr", offset: 4, ty: &U32 },
+            Member { name: "sport", offset: 8, ty: &U16 },
+            Member { name: "dport", offset: 10, ty: &U16 },
+        ],
+        12,
+    );
+
+    #[test]
+    fn both_checks_say_the_same_words() {
+        static WIDER: TypeDesc = key(
+            &[
+                Member { name: "saddr", offset: 0, ty: &U32 },
+                Member { name: "daddr", offset: 4, ty: &U32 },
+                Member { name: "sport", offset: 8, ty: &U32 },
+            ],
+            12,
+        );
+        static RENAMED: TypeDesc = key(
+            &[
+                Member { name: "src", offset: 0, ty: &U32 },
+                Member { name: "daddr", offset: 4, ty: &U32 },
+                Member { name: "sport", offset: 8, ty: &U16 },
+                Member { name: "dport", offset: 10, ty: &U16 },
+            ],
+            12,
+        );
+        static LONGER: TypeDesc = key(
+            &[
+                Member { name: "saddr", offset: 0, ty: &U32 },
+                Member { name: "daddr", offset: 4, ty: &U32 },
+                Member { name: "sport", offset: 8, ty: &U16 },
+                Member { name: "dport", offset: 10, ty: &U16 },
+                Member { name: "proto", offset: 12, ty: &U8 },
+            ],
+            16,
+        );
+        static PADDED: TypeDesc = key(
+            &[
+                Member { name: "saddr", offset: 0, ty: &U32 },
+                Member { name: "daddr", offset: 4, ty: &U32 },
+                Member { name: "sport", offset: 8, ty: &U16 },
+                Member { name: "dport", offset: 10, ty: &U16 },
+            ],
+            16,
+        );
+        static BYTES: TypeDesc = TypeDesc::Array { elem: &U8, len: 12 };
+        static PORT: TypeDesc = TypeDesc::Typedef { name: "Port", ty: &U16 };
+        let cases: [(&'static TypeDesc, &'static TypeDesc, &str); 7] = [
+            (&DECLARED, &WIDER, "key: declared FlowKey.sport u16 at 8, object u32 at 8"),
+            (&DECLARED, &RENAMED, "key: declared FlowKey.saddr `saddr` u32 at 0, object `src` u32 at 0"),
+            (&DECLARED, &LONGER, "key: declared FlowKey.proto no such field, object u8 at 12"),
+            (&DECLARED, &PADDED, "key: declared FlowKey 12 bytes, object 16 bytes (struct FlowKey)"),
+            (&U64, &U32, "key: declared u64, object u32"),
+            (&DECLARED, &BYTES, "key: declared FlowKey, object u8[12]"),
+            (&PORT, &U32, "key: declared Port u16, object u32"),
+        ];
+        for (declared, object, expected) in cases {
+            assert_eq!(at_compile_time(declared, object).as_deref(), Some(expected));
+            assert_eq!(at_run_time(declared, object).as_deref(), Some(expected));
+        }
+        assert_eq!(at_compile_time(&DECLARED, &DECLARED), None);
+        assert_eq!(at_run_time(&DECLARED, &DECLARED), None);
+        // The missing field, the other way round.
+        assert_eq!(at_compile_time(&LONGER, &DECLARED), at_run_time(&LONGER, &DECLARED));
+    }
+
+    #[test]
+    fn numbers_are_compared_and_written_as_one() {
+        let mut def = MapDef::new(crate::MapType::HASH, 4, 8, 100);
+        def.flags = MapFlags::NO_PREALLOC;
+        let declared = Numbers::of_def(&def);
+        let object = Numbers { max_entries: 1024, flags: 0, pinning: 1, ..declared };
+        let mut m = Message::new();
+        let mut count = 0;
+        write_number_diffs(&mut m, "", &declared, &object, &mut count);
+        assert_eq!(count, 3);
+        assert_eq!(
+            m.as_str(),
+            "max_entries: declared 100, object 1024; flags: declared no_prealloc, object none; pinning: declared none, object by_name"
+        );
+        // A NUMA node counts only where a side asks for one.
+        let elsewhere = Numbers { numa_node: 3, ..declared };
+        let mut count = 0;
+        write_number_diffs(&mut Message::new(), "", &declared, &elsewhere, &mut count);
+        assert_eq!(count, 0);
+    }
+}

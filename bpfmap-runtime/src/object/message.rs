@@ -8,7 +8,7 @@ use crate::rules::{MapFlags, MapType};
 const CAPACITY: usize = 4096;
 const ELLIPSIS: &str = "…";
 
-/// A text of at most [`CAPACITY`] bytes, written in `const fn`s.
+/// A text of at most 4 KiB, written in `const fn`s.
 pub struct Message {
     buf: [u8; CAPACITY],
     len: usize,
@@ -67,9 +67,8 @@ impl Message {
             }
         }
         let (_, tail) = digits.split_at(i);
-        match core::str::from_utf8(tail) {
-            Ok(s) => self.str(s),
-            Err(_) => {}
+        if let Ok(s) = core::str::from_utf8(tail) {
+            self.str(s)
         }
     }
 
@@ -92,9 +91,8 @@ impl Message {
             }
         }
         let (head, _) = out.split_at(len);
-        match core::str::from_utf8(head) {
-            Ok(s) => self.str(s),
-            Err(_) => {}
+        if let Ok(s) = core::str::from_utf8(head) {
+            self.str(s)
         }
     }
 

@@ -14,15 +14,40 @@
 //! The object's own data sections (`.bss`, `.data`, `.rodata`, `.kconfig`, ...) are global
 //! data, not maps to declare, and are skipped. Nothing here panics, loops or allocates without
 //! bound on malformed input.
+//!
+//! What libbpf does at load time rather than in the object is not done here: a ring buffer's
+//! `max_entries` is the object's number, not rounded up to a power-of-2 multiple of the page
+//! size, and `.maps` is read in the order of its `DATASEC` (libbpf sorts it by the symbols'
+//! offsets; clang writes both in the same order). libbpf 1.0 refuses legacy `maps` sections;
+//! they are read as libbpf 0.8 read them.
 
+mod btf_maps;
 mod check;
 mod compare;
+mod elf;
+mod error;
+mod legacy;
 mod message;
 
-use std::fmt;
+#[cfg(test)]
+mod compiled_tests;
+#[cfg(test)]
+mod in_memory_tests;
+#[cfg(test)]
+mod parse_fuzz;
+#[cfg(test)]
+mod test_compile;
+#[cfg(test)]
+mod test_elf;
+#[cfg(test)]
+mod test_objects;
+
+use object::elf::SHT_PROGBITS;
 
 use crate::btf::Btf;
 
+use self::elf::{ElfObject, Section};
+pub use self::error::{ObjectError, ObjectErrorKind};
 pub use check::{ObjectProblem, check_object, check_object_file, suggest_declaration};
 pub use compare::MapDiff;
 #[doc(hidden)]
@@ -80,15 +105,48 @@ pub enum MapSource {
 }
 
 impl Object {
-    /// Reads the maps of the ELF BPF object `bytes`.
+    /// Reads the maps of the ELF BPF object `bytes` (as `clang -O2 -g -target bpf -c` writes
+    /// it): those of `.maps` (which needs the object's `.BTF`), then those of a legacy `maps`
+    /// section.
+    ///
+    /// ```no_run
+    /// use bpfmap::object::Object;
+    ///
+    /// let bytes = std::fs::read("prog.bpf.o")?;
+    /// let object = Object::parse(&bytes)?;
+    /// for map in object.maps() {
+    ///     println!("{}: type {}, {} entries", map.name, map.map_type, map.max_entries);
+    /// }
+    /// if let (Some(flows), Some(btf)) = (object.map("flows"), object.btf()) {
+    ///     let key = flows.key_type.expect("declared with __type(key, ...)");
+    ///     println!("key: {} ({} bytes)", btf.name(btf.resolve(key)?)?, flows.key_size);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`ObjectError`] saying what is wrong: not ELF, not BPF, a truncated or malformed
     /// section, BTF that does not parse, a map definition libbpf would refuse, a map type
-    /// number no kernel has.
+    /// number no kernel has. The BTF is read in this machine's byte order only: an object of
+    /// the other byte order with a `.BTF` section is refused
+    /// ([`ForeignByteOrder`](ObjectErrorKind::ForeignByteOrder)).
     pub fn parse(bytes: &[u8]) -> Result<Object, ObjectError> {
-        let _ = bytes;
-        Err(ObjectError { kind: ObjectErrorKind::NotElf })
+        let elf = ElfObject::parse(bytes)?;
+        let btf = match elf.section(".BTF") {
+            Some(section) => Some(read_btf(&elf, section)?),
+            None => None,
+        };
+        let mut maps = Vec::new();
+        // As libbpf, the ELF section decides whether there are BTF-defined maps; BTF then
+        // describes them.
+        if let Some(section) = elf.section(".maps") {
+            let btf = btf.as_ref().ok_or_else(|| ObjectError::new(ObjectErrorKind::NoBtf))?;
+            maps = btf_maps::read(btf, elf.size(section))?;
+        }
+        if let Some(section) = elf.section("maps") {
+            maps.extend(legacy::read(&elf, section)?);
+        }
+        Ok(Object { maps, btf })
     }
 
     /// The maps, in the order the object lists them (`.maps` first, then legacy `maps`).
@@ -107,27 +165,17 @@ impl Object {
     }
 }
 
-/// Why an object's maps cannot be read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObjectError {
-    /// What is wrong.
-    pub kind: ObjectErrorKind,
-}
-
-/// What is wrong with an object.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ObjectErrorKind {
-    /// The bytes are not an ELF file.
-    NotElf,
-}
-
-impl fmt::Display for ObjectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            ObjectErrorKind::NotElf => f.write_str("not an ELF file"),
-        }
+/// The `.BTF` section, parsed.
+fn read_btf(elf: &ElfObject<'_>, section: Section<'_>) -> Result<Btf, ObjectError> {
+    if elf.big_endian() != cfg!(target_endian = "big") {
+        return Err(ObjectError::new(ObjectErrorKind::ForeignByteOrder { big_endian: elf.big_endian() }));
     }
+    // libbpf refuses any other type (`bpf_object__elf_collect`).
+    let sh_type = elf.section_type(section);
+    if sh_type != SHT_PROGBITS.0 {
+        return Err(ObjectError::malformed(format!(
+            "the .BTF section is of type {sh_type}, not PROGBITS (1)"
+        )));
+    }
+    Btf::parse(elf.data(section, ".BTF")?).map_err(|e| ObjectError::new(ObjectErrorKind::Btf(e)))
 }
-
-impl std::error::Error for ObjectError {}
