@@ -124,3 +124,16 @@ fn bytes_that_are_no_object_are_refused_with_why() {
     let err = check_object_file("/bin/true").expect_err("an x86 program");
     assert!(err.to_string().contains("/bin/true"), "{err}");
 }
+
+#[test]
+fn a_long_name_is_matched_as_the_kernel_cuts_it() {
+    let Some(object) = support::objects::build_or_skip("long_name") else { return };
+    let err = check_object_file(&object).expect_err("not declared here");
+    let Error::ObjectMismatch { problems, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(
+        problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "map `connection_tracker` has no #[bpf_map] declaration; declare it as `#[bpf_map(type = \"hash\", max_entries = 128, name = \"connection_trac\")] struct ConnectionTracker { key: u64, value: u32 }`"
+        ]
+    );
+}

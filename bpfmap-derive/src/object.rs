@@ -97,8 +97,25 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
 
     let mut fallbacks = Vec::new();
     let mut checks = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
     for map in object.maps() {
-        let lookup = lookup_ident(&map.name, Span::call_site());
+        let name = map.kernel_name();
+        let valid =
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+        if !valid {
+            return Err(error(format!(
+                "{shown}: map `{}` has a name no kernel map can have (ASCII letters, digits, `_` and `.` only)",
+                map.name
+            )));
+        }
+        if let Some(first) = object.maps().iter().find(|m| m.kernel_name() == name && seen.contains(&name)) {
+            return Err(error(format!(
+                "{shown}: maps `{}` and `{}` have one kernel name, `{name}` (the kernel keeps 15 bytes)",
+                first.name, map.name
+            )));
+        }
+        seen.push(name);
+        let lookup = lookup_ident(name, Span::call_site());
         fallbacks.push(quote! {
             pub(super) const #lookup: #p::object::Declared = #p::object::Declared::NONE;
         });

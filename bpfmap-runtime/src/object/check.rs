@@ -103,7 +103,8 @@ pub(crate) fn problems(object: &Object, declared: &[&'static Declaration]) -> Ve
         .maps()
         .iter()
         .filter_map(|map| {
-            let Some(decl) = declared.iter().find(|d| d.def.name.as_bytes() == map.name.as_bytes()) else {
+            let Some(decl) = declared.iter().find(|d| d.def.name.as_bytes() == map.kernel_name().as_bytes())
+            else {
                 return Some(ObjectProblem::Undeclared {
                     map: map.name.clone(),
                     suggestion: suggest_declaration(map, object.btf()),
@@ -139,8 +140,8 @@ pub fn suggest_declaration(map: &ObjectMap, btf: Option<&Btf>) -> String {
         attrs.push(format!("map_extra = {}", map.map_extra));
     }
     let struct_name = camel_case(&map.name);
-    if default_map_name(&struct_name) != map.name {
-        attrs.push(format!("name = \"{}\"", map.name));
+    if default_map_name(&struct_name) != map.kernel_name() {
+        attrs.push(format!("name = \"{}\"", map.kernel_name()));
     }
     if map.inner.is_some() {
         attrs.push("inner = Template".to_string());

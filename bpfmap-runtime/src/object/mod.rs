@@ -95,6 +95,18 @@ pub struct ObjectMap {
     pub source: MapSource,
 }
 
+impl ObjectMap {
+    /// The name the kernel gives the map when a loader creates it: the object's name cut to
+    /// 15 bytes, as libbpf passes it (`BPF_OBJ_NAME_LEN`). Declarations are matched on it.
+    pub fn kernel_name(&self) -> &str {
+        let mut end = self.name.len().min(15);
+        while !self.name.is_char_boundary(end) {
+            end -= 1;
+        }
+        &self.name[..end]
+    }
+}
+
 /// Where an object defines a map.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MapSource {
