@@ -255,6 +255,7 @@ fn eight_threads_write_and_read_back_disjoint_keys() {
     let wrong: u32 = std::thread::scope(|s| {
         let workers: Vec<_> = (0..THREADS)
             .map(|t| {
+                let hash = hash.clone();
                 s.spawn(move || {
                     let keys = t * per_thread..(t + 1) * per_thread;
                     for key in keys.clone() {

@@ -29,7 +29,7 @@ const ROUTES: [(u32, [u8; 4], u32); 5] = [
     (32, [10, 1, 2, 3], 4),
 ];
 
-fn sorted_entries(routes: bpfmap::LpmTrie<'_, LpmKey<[u8; 4]>, u32>) -> Vec<(u32, [u8; 4], u32)> {
+fn sorted_entries(routes: &bpfmap::LpmTrie<'_, LpmKey<[u8; 4]>, u32>) -> Vec<(u32, [u8; 4], u32)> {
     let mut entries: Vec<(u32, [u8; 4], u32)> = routes
         .iter()
         .map(|e| e.map(|(k, v)| (k.prefix_len(), k.data(), v)))
@@ -82,7 +82,7 @@ fn removing_a_prefix_falls_back_to_the_next_longest() {
     assert_eq!(routes.longest_match([10, 2, 0, 0]).expect("lookup"), Some(1));
 
     let expected: Vec<(u32, [u8; 4], u32)> = ROUTES.into_iter().filter(|&(len, _, _)| len != 24).collect();
-    assert_eq!(sorted_entries(routes), expected, "iteration lists the stored prefixes");
+    assert_eq!(sorted_entries(&routes), expected, "iteration lists the stored prefixes");
     let mut keys: Vec<(u32, [u8; 4])> =
         routes.keys().map(|k| k.map(|k| (k.prefix_len(), k.data()))).collect::<Result<_, _>>().expect("keys");
     keys.sort();
@@ -108,7 +108,7 @@ fn iteration_lists_many_prefixes_exactly() {
     let err = routes.insert(&LpmKey::new(32, [1, 2, 3, 4]), &0, Update::NoExist).expect_err("full");
     assert_eq!(err.errno(), Some(Errno::ENOSPC), "{err}");
     expected.sort();
-    assert_eq!(sorted_entries(routes), expected);
+    assert_eq!(sorted_entries(&routes), expected);
 }
 
 #[test]

@@ -357,7 +357,7 @@ fn batch_iteration_of_a_percpu_hash_ends_while_another_thread_deletes() {
             }
         });
         for _ in 0..50 {
-            check_iteration_end(churn, N);
+            check_iteration_end(&churn, N);
         }
         stop.store(true, Ordering::Relaxed);
     });
@@ -365,7 +365,7 @@ fn batch_iteration_of_a_percpu_hash_ends_while_another_thread_deletes() {
 
 /// An iteration over a changing map yields entries of the map with their own values, then
 /// ends (after at most one `IterationAborted`, should it fall back to keys).
-fn check_iteration_end(churn: PerCpuHashMap<'_, u32, u64>, n: u32) {
+fn check_iteration_end(churn: &PerCpuHashMap<'_, u32, u64>, n: u32) {
     let mut iter = churn.iter();
     let mut yielded = 0u64;
     for item in iter.by_ref() {

@@ -93,7 +93,7 @@ fn the_hidden_family_constructor_checks_sizes() {
     use bpfmap::__private::family::{Family, Hash};
     let maps = load();
     let real = maps.map::<Real>().expect("Real");
-    let message = mismatch(<Hash as Family>::handle::<u32, u8>(real));
+    let message = mismatch(<Hash as Family>::handle::<u32, u8>(real.into()));
     assert!(message.contains("value_size is 4096"), "{message}");
     let message = mismatch(HashMap::<u32, u8>::new(real));
     assert!(message.contains("value_size is 4096"), "{message}");
@@ -219,7 +219,7 @@ fn a_corrupted_consumer_position_is_an_error_never_a_slice() {
     assert!(consumer.next().is_none());
     let value = [5u8; 64];
     emit(&maps, &prog, &value);
-    assert_eq!(consumer.next().transpose().expect("record"), Some(&value[..]));
+    assert_eq!(consumer.next().transpose().expect("record").map(|r| r.bytes()), Some(&value[..]));
 }
 
 #[test]
@@ -499,7 +499,7 @@ fn another_consumer_moving_the_position_is_detected() {
     let events = maps.map::<Events>().expect("Events");
     let mut consumer = maps.get::<Events>().consumer().expect("consumer");
     emit(&maps, &prog, &[1; 64]);
-    assert_eq!(consumer.next().transpose().expect("record").map(<[u8]>::len), Some(64));
+    assert_eq!(consumer.next().transpose().expect("record").map(|r| r.len()), Some(64));
     // A consumer in another process (here: the page mapped on its own) takes the next record.
     emit(&maps, &prog, &[2; 64]);
     write_consumer_position(events, 144);
@@ -512,7 +512,7 @@ fn another_consumer_moving_the_position_is_detected() {
     // This consumer goes on from the producer position.
     assert!(consumer.next().is_none());
     emit(&maps, &prog, &[3; 64]);
-    assert_eq!(consumer.next().transpose().expect("record"), Some(&[3; 64][..]));
+    assert_eq!(consumer.next().transpose().expect("record").map(|r| r.bytes()), Some(&[3; 64][..]));
 }
 
 /// Maps the user ring's producer page read-write on its own, as any process with the map's fd

@@ -116,7 +116,7 @@ impl Map {
         let wanted = T::declaration();
         match self.declaration() {
             Some(decl) if core::ptr::eq(decl, wanted) => {
-                <T::Family as Family>::handle::<T::Key, T::Value>(self)
+                <T::Family as Family>::handle::<T::Key, T::Value>(self.into())
             }
             Some(decl) => Err(Error::Mismatch {
                 map: self.label(),

@@ -299,6 +299,12 @@ pub enum Error {
         /// The kernel's BTF log, which says what it refused.
         log: String,
     },
+    /// Waiting for events failed: `epoll_create1` or `epoll_wait` refused (out of fds, or an
+    /// fd closed under the poller).
+    Wait {
+        /// The errno of the epoll call.
+        errno: Errno,
+    },
     /// The number of possible CPUs, which sizes every per-CPU value, could not be read.
     PossibleCpus {
         /// What went wrong, in words.
@@ -334,6 +340,16 @@ pub enum RingProblem {
         /// What is wrong, in words.
         what: &'static str,
     },
+    /// A record has fewer bytes than the type it was read as: the program submits another
+    /// struct, or another version of it.
+    TooShort {
+        /// The type asked for.
+        type_name: &'static str,
+        /// Its size.
+        needed: usize,
+        /// The record's length.
+        found: usize,
+    },
     /// Another consumer of the ring, in another process, moved its consumer position from
     /// `expected` (where this consumer left it) to `found`. A ring has one consumer: this one
     /// went on from the producer position, and the records in between went to the other.
@@ -355,7 +371,8 @@ impl Error {
             | Error::Open { errno, .. }
             | Error::Pin { errno, .. }
             | Error::Batch { errno, .. }
-            | Error::Btf { errno, .. } => Some(*errno),
+            | Error::Btf { errno, .. }
+            | Error::Wait { errno } => Some(*errno),
             Error::LockUnknown { .. } => Some(Errno::EINVAL),
             _ => None,
         }
@@ -629,6 +646,12 @@ impl fmt::Display for Error {
                      from {expected} to {found}; a ring buffer has one consumer, so records are lost to the other; \
                      consume each ring from one process"
                 ),
+                RingProblem::TooShort { type_name, needed, found } => write!(
+                    f,
+                    "cannot read a record of {map} as `{type_name}`: the record has {found} bytes and `{type_name}` \
+                     is {needed}; the program submits another struct (or another version of it): declare the \
+                     Rust type as the program's struct, or read the record with `prefix`"
+                ),
                 RingProblem::Corrupt { position, what } => write!(
                     f,
                     "cannot read {map}: {what} at consumer position {position}; something other than the \
@@ -665,6 +688,15 @@ impl fmt::Display for Error {
                     }
                 }
             }
+            Error::Wait { errno } => write!(
+                f,
+                "cannot wait for events: epoll refused ({errno}){}",
+                match *errno {
+                    Errno::EMFILE => ": the process is out of file descriptors (raise `ulimit -n`)",
+                    Errno::EBADF => ": an fd was closed under the poller",
+                    _ => "",
+                }
+            ),
             Error::PossibleCpus { problem } => write!(
                 f,
                 "cannot size per-CPU values: {problem}; the kernel copies one value per possible CPU, and \

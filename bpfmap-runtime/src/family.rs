@@ -9,8 +9,8 @@
 //! key size and value size with the handle's `K` and `V`. A declaration that lies about its
 //! types gets [`Error::Mismatch`], never a handle.
 
-use crate::handles::{self, ArrayMap, HashMap, PerCpuHashMap};
-use crate::{Error, Map, Pod};
+use crate::handles::{self, ArrayMap, HashMap, MapRef, PerCpuHashMap};
+use crate::{Error, Pod};
 
 mod sealed {
     /// Only the families below implement [`Family`](super::Family).
@@ -23,7 +23,7 @@ pub trait Family: sealed::Sealed + 'static {
     type Handle<'m, K: Pod, V: Pod>;
     /// The handle of `map`, whose type, key size and value size are checked against this
     /// family, `K` and `V`.
-    fn handle<K: Pod, V: Pod>(map: &Map) -> Result<Self::Handle<'_, K, V>, Error>;
+    fn handle<'m, K: Pod, V: Pod>(map: MapRef<'m>) -> Result<Self::Handle<'m, K, V>, Error>;
 }
 
 macro_rules! families {
@@ -36,7 +36,7 @@ macro_rules! families {
 
         impl Family for $name {
             type Handle<'m, K: Pod, V: Pod> = $handle;
-            fn handle<K: Pod, V: Pod>($map: &Map) -> Result<Self::Handle<'_, K, V>, Error> {
+            fn handle<'m, K: Pod, V: Pod>($map: MapRef<'m>) -> Result<Self::Handle<'m, K, V>, Error> {
                 $make
             }
         }
@@ -93,6 +93,6 @@ families! {
     /// `sk_storage`, `task_storage`, `inode_storage`, `cgrp_storage`:
     /// [`LocalStorage`](handles::LocalStorage).
     LocalStorage => handles::LocalStorage<'m, V>, |map| handles::LocalStorage::new(map);
-    /// Types with no typed handle: the untyped [`Map`].
-    Untyped => &'m Map, |map| Ok(map);
+    /// Types with no typed handle: the untyped [`Map`], through a [`MapRef`].
+    Untyped => MapRef<'m>, |map| Ok(map);
 }

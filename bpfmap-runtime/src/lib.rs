@@ -21,6 +21,7 @@ mod compat;
 mod cpus;
 mod errno;
 mod error;
+pub mod events;
 mod family;
 mod handles;
 mod loader;
@@ -40,12 +41,13 @@ pub use compat::FieldDiff;
 pub use cpus::possible_cpus;
 pub use errno::Errno;
 pub use error::{Cause, Error, Location, MapLabel, Op, RingProblem};
+pub use events::{EventPoller, EventSource, Record};
 pub use handles::{
     Arena, ArenaMemory, ArrayIter, ArrayMap, BloomFilter, CgroupArray, CgroupStorage, CgroupStorageKey,
     CpuMap, DevMap, HashDrain, HashIter, HashMap, Keys, LocalStorage, LpmIter, LpmKey, LpmTrie, MapOfMaps,
-    MmapArray, MmapArrayReadOnly, MmapIter, PerCpuArray, PerCpuCgroupStorage, PerCpuDrain, PerCpuHashMap,
-    PerCpuIter, PerCpuValues, PerfEventArray, ProgArray, Queue, ReuseportSockArray, RingBuf, RingBufConsumer,
-    SockMap, Stack, StackTraceMap, Update, UserRingBuf, UserRingBufProducer, XskMap,
+    MapRef, MmapArray, MmapArrayReadOnly, MmapIter, PerCpuArray, PerCpuCgroupStorage, PerCpuDrain,
+    PerCpuHashMap, PerCpuIter, PerCpuValues, PerfEventArray, ProgArray, Queue, ReuseportSockArray, RingBuf,
+    RingBufConsumer, SockMap, Stack, StackTraceMap, Update, UserRingBuf, UserRingBufProducer, XskMap,
 };
 pub use loader::{Loader, Memlock, OnMismatch, load};
 pub use map::{Map, MapBtf, MapInfo, bpf_create_map, create_map};

@@ -2,6 +2,7 @@
 
 use core::fmt;
 use core::ops::Index;
+use std::sync::Arc;
 
 use crate::family::Family;
 use crate::registry::{self, MapDecl};
@@ -78,7 +79,32 @@ impl Maps {
 
     /// The typed handle of the map declared by `T`, or [`Error::NotLoaded`].
     pub fn try_get<T: MapDecl>(&self) -> Result<HandleOf<'_, T>, Error> {
-        self.map::<T>().and_then(<T::Family as Family>::handle::<T::Key, T::Value>)
+        self.map::<T>().and_then(|map| <T::Family as Family>::handle::<T::Key, T::Value>(map.into()))
+    }
+
+    /// The typed handle of the map declared by `T`, owning its own fd of the map (a dup, shared
+    /// by the handle's clones through an `Arc`): it has no lifetime, so it moves into a thread or
+    /// an async task, and outlives these `Maps`.
+    ///
+    /// ```no_run
+    /// use bpfmap::bpf_map;
+    ///
+    /// #[bpf_map(type = "array", max_entries = 4)]
+    /// struct Counters { key: u32, value: u64 }
+    ///
+    /// let maps = bpfmap::load()?;
+    /// let counters = maps.owned::<Counters>()?;
+    /// let reader = std::thread::spawn(move || counters.get(0));
+    /// drop(maps); // the handle keeps the map open
+    /// assert_eq!(reader.join().unwrap()?, Some(0));
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`try_get`](Self::try_get), and the errors of [`Map::try_clone`] (no fd left).
+    pub fn owned<T: MapDecl>(&self) -> Result<HandleOf<'static, T>, Error> {
+        let map = self.map::<T>()?.try_clone()?;
+        <T::Family as Family>::handle::<T::Key, T::Value>(Arc::new(map).into())
     }
 
     /// The typed handle of the map declared by `T`: its type follows the declared map type

@@ -1,8 +1,9 @@
 //! `Arena`: pages of memory shared by programs and user space.
 
+use super::MapRef;
 use crate::mapped::{self, Mmap};
 use crate::rules::{Family, MapFlags};
-use crate::{Error, HostLimits, Map, Pod};
+use crate::{Error, HostLimits, Pod};
 
 /// An `arena` map: `max_entries` pages that programs allocate with `bpf_arena_alloc_pages` and
 /// user space maps. Pages not allocated yet read as zero (or fault, with `segv_on_fault`).
@@ -21,13 +22,14 @@ use crate::{Error, HostLimits, Map, Pod};
 /// # Ok::<(), bpfmap::Error>(())
 /// ```
 pub struct Arena<'m> {
-    map: &'m Map,
+    map: MapRef<'m>,
 }
 
 impl<'m> Arena<'m> {
     /// The handle of `map`, checking its type.
-    pub fn new(map: &'m Map) -> Result<Arena<'m>, Error> {
-        super::check_shape::<(), ()>(map, &[Family::Arena], "Arena")?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<Arena<'m>, Error> {
+        let map: MapRef<'m> = map.into();
+        super::check_shape::<(), ()>(&map, &[Family::Arena], "Arena")?;
         Ok(Arena { map })
     }
 
@@ -43,9 +45,9 @@ impl<'m> Arena<'m> {
                 what: format!("{} pages do not fit this address space", info.max_entries),
             })?;
         let at = usize::try_from(info.map_extra).unwrap_or(usize::MAX);
-        let mmap = Mmap::new(self.map, len, 0, true, at)?;
+        let mmap = Mmap::new(&self.map, len, 0, true, at)?;
         let faults = info.flags.contains(MapFlags::SEGV_ON_FAULT);
-        Ok(ArenaMemory { map: self.map, mmap, faults })
+        Ok(ArenaMemory { map: self.map.clone(), mmap, faults })
     }
 }
 
@@ -61,7 +63,7 @@ impl<'m> Arena<'m> {
 /// refuse: only the program knows which pages it allocated. (Where the kernel cannot allocate
 /// that zero page, the touch is a `SIGSEGV` too, as any memory access is without memory.)
 pub struct ArenaMemory<'m> {
-    map: &'m Map,
+    map: MapRef<'m>,
     mmap: Mmap,
     /// `segv_on_fault`: touching a page that no program allocated kills the process.
     faults: bool,

@@ -1,12 +1,13 @@
 //! `ArrayMap`: typed access to `array` maps.
 
+use super::MapRef;
 use super::batch::{EntrySource, PlainDecode, next_entry, write_batch};
 use super::{MmapArray, Types, Update, check_shape, elem, lock_flag};
 use crate::mapped::ReadOnly;
 use crate::pod::slice_bytes;
 use crate::rules::Family;
 use crate::sys::Batch;
-use crate::{Error, Map, Pod};
+use crate::{Error, Pod};
 
 /// An `array` map of values `V`, indexed by `u32` from 0 to `max_entries - 1`.
 ///
@@ -28,7 +29,7 @@ use crate::{Error, Map, Pod};
 /// # Ok::<(), bpfmap::Error>(())
 /// ```
 pub struct ArrayMap<'m, V> {
-    map: &'m Map,
+    map: MapRef<'m>,
     _types: Types<u32, V>,
 }
 
@@ -37,8 +38,9 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
     ///
     /// # Errors
     /// [`Error::Mismatch`] naming what differs.
-    pub fn new(map: &'m Map) -> Result<ArrayMap<'m, V>, Error> {
-        check_shape::<u32, V>(map, &[Family::Array], "ArrayMap")?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<ArrayMap<'m, V>, Error> {
+        let map: MapRef<'m> = map.into();
+        check_shape::<u32, V>(&map, &[Family::Array], "ArrayMap")?;
         Ok(ArrayMap { map, _types: Types::default() })
     }
 
@@ -56,7 +58,7 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
     pub fn get(&self, index: u32) -> Result<Option<V>, Error> {
         // SAFETY: the key is a u32 and V has the map's value size: `ArrayMap::new`, the only way
         // to make this handle, checked both (`check_shape::<u32, V>`).
-        unsafe { elem::get(self.map, &index) }
+        unsafe { elem::get(&self.map, &index) }
     }
 
     /// Writes `value` at `index`.
@@ -65,15 +67,15 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
     /// `E2BIG` when `index` is past the end.
     pub fn set(&self, index: u32, value: &V) -> Result<(), Error> {
         // SAFETY: as in `get`.
-        unsafe { elem::insert(self.map, &index, value, Update::Any) }
+        unsafe { elem::insert(&self.map, &index, value, Update::Any) }
     }
 
     /// Writes `values[i]` at `indexes[i]` for every `i` (`BPF_MAP_UPDATE_BATCH`); returns how
     /// many were written.
     pub fn set_batch(&self, indexes: &[u32], values: &[V]) -> Result<usize, Error> {
-        super::hash::check_lengths(self.map, indexes.len(), values.len())?;
+        super::hash::check_lengths(&self.map, indexes.len(), values.len())?;
         write_batch(
-            self.map,
+            &self.map,
             Batch::Update,
             slice_bytes(indexes),
             Some(slice_bytes(values)),
@@ -90,7 +92,7 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
     /// errno otherwise: `EPERM` for a frozen array and `EACCES` for an `rdonly_prog` one, whose
     /// writable mappings the kernel refuses (use [`mmap_read_only`](Self::mmap_read_only)).
     pub fn mmap(&self) -> Result<MmapArray<'m, V>, Error> {
-        MmapArray::new(self.map)
+        MmapArray::new(self.map.clone())
     }
 
     /// The array's memory mapped read-only: for arrays that are frozen (configuration that
@@ -115,14 +117,14 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
     /// # Errors
     /// As [`mmap`](Self::mmap).
     pub fn mmap_read_only(&self) -> Result<MmapArray<'m, V, ReadOnly>, Error> {
-        MmapArray::new(self.map)
+        MmapArray::new(self.map.clone())
     }
 
     /// Every `(index, value)`, in index order, read with `BPF_MAP_LOOKUP_BATCH`.
     pub fn iter(&self) -> ArrayIter<'m, V> {
         ArrayIter {
-            source: EntrySource::new(self.map, lock_flag::<V>()),
-            map: self.map,
+            source: EntrySource::new(self.map.clone(), lock_flag::<V>()),
+            map: self.map.clone(),
             decode: PlainDecode::default(),
         }
     }
@@ -133,7 +135,7 @@ super::common::handle_common!(ArrayMap<V>);
 /// The entries of an [`ArrayMap`].
 pub struct ArrayIter<'m, V> {
     source: EntrySource<'m, u32>,
-    map: &'m Map,
+    map: MapRef<'m>,
     decode: PlainDecode<u32, V>,
 }
 
@@ -141,6 +143,6 @@ impl<V: Pod> Iterator for ArrayIter<'_, V> {
     type Item = Result<(u32, V), Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        next_entry(&mut self.source, self.map, &mut self.decode)
+        next_entry(&mut self.source, &self.map, &mut self.decode)
     }
 }

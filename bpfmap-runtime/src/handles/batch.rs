@@ -1,6 +1,7 @@
 //! `Entries`: a map's entries read with `BPF_MAP_LOOKUP_BATCH`, chunk by chunk into buffers
 //! that are reused, or key by key where the kernel has no batch operations.
 
+use super::MapRef;
 use super::{Keys, Update};
 use crate::error::Op;
 use crate::pod::read_from;
@@ -61,7 +62,7 @@ pub(crate) type RawEntry<'a> = Result<(&'a [u8], &'a [u8]), Option<Error>>;
 
 /// Reads the raw entries of a hash- or array-like map in batches.
 pub(crate) struct BatchReader<'m> {
-    map: &'m Map,
+    map: MapRef<'m>,
     key_size: usize,
     /// Bytes per value as the kernel copies it (per-CPU maps: one 8-byte-aligned slot per CPU).
     value_size: usize,
@@ -85,9 +86,9 @@ pub(crate) struct BatchReader<'m> {
 impl<'m> BatchReader<'m> {
     /// A reader of `map`'s entries (taking them out with `delete`).
     /// `elem_flags` is `BPF_F_LOCK` for values read under their lock, else 0.
-    pub(crate) fn new(map: &'m Map, delete: bool, elem_flags: u64) -> BatchReader<'m> {
+    pub(crate) fn new(map: MapRef<'m>, delete: bool, elem_flags: u64) -> BatchReader<'m> {
         let key_size = map.def().key_size as usize;
-        let (value_size, broken) = match kernel_value_size(map) {
+        let (value_size, broken) = match kernel_value_size(&map) {
             Ok(size) => (size, None),
             Err(e) => (0, Some(e)),
         };
@@ -216,7 +217,7 @@ pub(crate) enum EntrySource<'m, K> {
 
 impl<'m, K: Pod> EntrySource<'m, K> {
     /// The entries of `map`, read with `elem_flags` (`BPF_F_LOCK` or 0).
-    pub(crate) fn new(map: &'m Map, elem_flags: u64) -> EntrySource<'m, K> {
+    pub(crate) fn new(map: MapRef<'m>, elem_flags: u64) -> EntrySource<'m, K> {
         EntrySource::Batch(BatchReader::new(map, false, elem_flags))
     }
 }
@@ -228,13 +229,13 @@ pub(crate) trait Decode<'m> {
     /// handles' constructors rule out.
     fn decode(&mut self, key: &[u8], value: &[u8]) -> Option<Self::Item>;
     /// From the key-by-key fallback: `None` when the key vanished before its value was read.
-    fn lookup(&mut self, map: &'m Map, key: &[u8]) -> Option<Result<Self::Item, Error>>;
+    fn lookup(&mut self, map: &Map, key: &[u8]) -> Option<Result<Self::Item, Error>>;
 }
 
 /// Drives an [`EntrySource`] with a [`Decode`].
 pub(crate) fn next_entry<'m, K: Pod, D: Decode<'m>>(
     source: &mut EntrySource<'m, K>,
-    map: &'m Map,
+    map: &MapRef<'m>,
     decode: &mut D,
 ) -> Option<Result<D::Item, Error>> {
     loop {
@@ -242,7 +243,7 @@ pub(crate) fn next_entry<'m, K: Pod, D: Decode<'m>>(
             EntrySource::Batch(reader) => match reader.next()? {
                 Ok((key, value)) => return Some(decoded(map, decode.decode(key, value))),
                 Err(Some(e)) => return Some(Err(e)),
-                Err(None) => *source = EntrySource::Keys(Keys::new(map)),
+                Err(None) => *source = EntrySource::Keys(Keys::new(map.clone())),
             },
             EntrySource::Keys(keys) => {
                 let key = match keys.next()? {
@@ -286,7 +287,7 @@ impl<'m, K: Pod, V: Pod> Decode<'m> for PlainDecode<K, V> {
         Some((read_from(key)?, read_from(value)?))
     }
 
-    fn lookup(&mut self, map: &'m Map, key: &[u8]) -> Option<Result<(K, V), Error>> {
+    fn lookup(&mut self, map: &Map, key: &[u8]) -> Option<Result<(K, V), Error>> {
         // A buffer of the map's own value size, whatever V is: the kernel writes exactly that.
         self.value.ensure(map.def().value_size as usize);
         // SAFETY: `key` holds a whole key of the map (read back from it by `Keys`), and `value`
@@ -410,7 +411,7 @@ fn batch_error(map: &Map, op: Op, errno: Errno, done: usize, elem_flags: u64) ->
 /// keeps its new value, and the old one is lost).
 pub(crate) struct Drain<'m, D> {
     reader: Option<BatchReader<'m>>,
-    map: &'m Map,
+    map: MapRef<'m>,
     decode: D,
     fallback_left: u64,
     visited: u64,
@@ -419,12 +420,12 @@ pub(crate) struct Drain<'m, D> {
 
 impl<'m, D: Decode<'m>> Drain<'m, D> {
     /// A drain of `map`, read with `elem_flags` (`BPF_F_LOCK` or 0).
-    pub(crate) fn new(map: &'m Map, elem_flags: u64, decode: D) -> Drain<'m, D> {
+    pub(crate) fn new(map: MapRef<'m>, elem_flags: u64, decode: D) -> Drain<'m, D> {
         Drain {
-            reader: Some(BatchReader::new(map, true, elem_flags)),
+            reader: Some(BatchReader::new(map.clone(), true, elem_flags)),
+            fallback_left: map.def().max_entries as u64 + crate::HostLimits::current().possible_cpus as u64,
             map,
             decode,
-            fallback_left: map.def().max_entries as u64 + crate::HostLimits::current().possible_cpus as u64,
             visited: 0,
             key: Buf::default(),
         }
@@ -433,7 +434,7 @@ impl<'m, D: Decode<'m>> Drain<'m, D> {
     pub(crate) fn next(&mut self) -> Option<Result<D::Item, Error>> {
         if let Some(reader) = &mut self.reader {
             match reader.next()? {
-                Ok((key, value)) => return Some(decoded(self.map, self.decode.decode(key, value))),
+                Ok((key, value)) => return Some(decoded(&self.map, self.decode.decode(key, value))),
                 Err(Some(e)) => return Some(Err(e)),
                 Err(None) => self.reader = None,
             }
@@ -453,7 +454,7 @@ impl<'m, D: Decode<'m>> Drain<'m, D> {
                 Err(errno) => return Some(Err(self.map.error(Op::NextKey, errno))),
             }
             let key = &self.key.bytes()[..key_size];
-            let item = self.decode.lookup(self.map, key);
+            let item = self.decode.lookup(&self.map, key);
             // SAFETY: `key` is a whole key.
             if let Err(errno) = unsafe { sys::delete(self.map.fd(), key.as_ptr()) } {
                 return Some(Err(self.map.error(Op::Delete, errno)));

@@ -1,11 +1,12 @@
 //! `BloomFilter`: a set that may answer "maybe" but never wrongly "no".
 
+use super::MapRef;
 use super::{Types, check_shape};
 use crate::error::Op;
 use crate::pod::bytes_of;
 use crate::rules::Family;
 use crate::sys;
-use crate::{Error, Map, Pod};
+use crate::{Error, Pod};
 
 /// A `bloom_filter` map of values `V`: no false negatives, a few false positives, no removal.
 /// `map_extra` is the number of hash functions (1 to 15; 0 means 5).
@@ -23,14 +24,15 @@ use crate::{Error, Map, Pod};
 /// # Ok::<(), bpfmap::Error>(())
 /// ```
 pub struct BloomFilter<'m, V> {
-    map: &'m Map,
+    map: MapRef<'m>,
     _types: Types<(), V>,
 }
 
 impl<'m, V: Pod> BloomFilter<'m, V> {
     /// The handle of `map`, which must be a `bloom_filter` of `V`-sized values.
-    pub fn new(map: &'m Map) -> Result<BloomFilter<'m, V>, Error> {
-        check_shape::<(), V>(map, &[Family::BloomFilter], "BloomFilter")?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<BloomFilter<'m, V>, Error> {
+        let map: MapRef<'m> = map.into();
+        check_shape::<(), V>(&map, &[Family::BloomFilter], "BloomFilter")?;
         Ok(BloomFilter { map, _types: Types::default() })
     }
 

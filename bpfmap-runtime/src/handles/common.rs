@@ -1,12 +1,12 @@
-//! What every handle has: `map`, `info`, `freeze`, `AsFd`, `Copy` and `Debug`.
+//! What every handle has: `map`, `info`, `freeze`, `AsFd`, `Clone` and `Debug`.
 
-/// Implements the common methods and traits for handles that hold `map: &'m Map`.
+/// Implements the common methods and traits for handles that hold `map: MapRef<'m>`.
 macro_rules! handle_common {
     ($($name:ident $(<$($p:ident),*>)?),* $(,)?) => { $(
         impl<'m, $($($p),*)?> $name<'m, $($($p),*)?> {
             /// The map.
-            pub fn map(&self) -> &'m $crate::Map {
-                self.map
+            pub fn map(&self) -> &$crate::Map {
+                &self.map
             }
 
             /// What the kernel reports of the map (`BPF_OBJ_GET_INFO_BY_FD`).
@@ -20,17 +20,16 @@ macro_rules! handle_common {
             }
         }
 
+        // By hand: a derive would ask `K: Clone` and `V: Clone`, which the handle never holds.
         impl<$($($p),*)?> Clone for $name<'_, $($($p),*)?> {
             fn clone(&self) -> Self {
-                *self
+                $name { map: self.map.clone(), ..*self }
             }
         }
 
-        impl<$($($p),*)?> Copy for $name<'_, $($($p),*)?> {}
-
         impl<$($($p),*)?> core::fmt::Debug for $name<'_, $($($p),*)?> {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.debug_tuple(stringify!($name)).field(self.map).finish()
+                f.debug_tuple(stringify!($name)).field(&*self.map).finish()
             }
         }
 

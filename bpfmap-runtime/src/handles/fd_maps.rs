@@ -2,6 +2,7 @@
 //! cgroups, devices, CPUs and sockets. The kernel takes an fd on update and, where it allows
 //! lookups from user space, returns an id or a socket cookie instead.
 
+use super::MapRef;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use super::{Size, Types, Update};
@@ -73,30 +74,31 @@ macro_rules! fd_array {
     ($(#[$doc:meta])* $name:ident, $what:literal, remove: $remove_doc:literal $(, get: $get_doc:literal)?) => {
         $(#[$doc])*
         pub struct $name<'m> {
-            map: &'m Map,
+            map: MapRef<'m>,
         }
 
         impl<'m> $name<'m> {
             #[doc = concat!("The handle of `map`, which must be a map of the `", stringify!($name), "` family.")]
-            pub fn new(map: &'m Map) -> Result<$name<'m>, Error> {
-                super::check_handle(map, &[Family::$name], stringify!($name), Size::Of(4, "u32"), Size::OneOf(&[4]))?;
+            pub fn new(map: impl Into<MapRef<'m>>) -> Result<$name<'m>, Error> {
+                let map: MapRef<'m> = map.into();
+                super::check_handle(&map, &[Family::$name], stringify!($name), Size::Of(4, "u32"), Size::OneOf(&[4]))?;
                 Ok($name { map })
             }
 
             #[doc = concat!("Puts ", $what, " at `index`.")]
             pub fn set(&self, index: u32, fd: impl AsFd) -> Result<(), Error> {
-                set_raw(self.map, &index.to_ne_bytes(), &fd_u32(fd.as_fd()).to_ne_bytes(), Update::Any)
+                set_raw(&self.map, &index.to_ne_bytes(), &fd_u32(fd.as_fd()).to_ne_bytes(), Update::Any)
             }
 
             #[doc = $remove_doc]
             pub fn remove(&self, index: u32) -> Result<bool, Error> {
-                remove_raw(self.map, &index.to_ne_bytes())
+                remove_raw(&self.map, &index.to_ne_bytes())
             }
 
             $(
             #[doc = $get_doc]
             pub fn get(&self, index: u32) -> Result<Option<u32>, Error> {
-                Ok(get_raw(self.map, &index.to_ne_bytes())?.map(|v| u32_at(v, 0)))
+                Ok(get_raw(&self.map, &index.to_ne_bytes())?.map(|v| u32_at(v, 0)))
             }
             )?
         }
@@ -134,21 +136,22 @@ fd_array! {
 /// A `devmap` or `devmap_hash`: network devices for `bpf_redirect_map`, with an optional XDP
 /// program to run on the device (when the value is 8 bytes, `struct bpf_devmap_val`).
 pub struct DevMap<'m> {
-    map: &'m Map,
+    map: MapRef<'m>,
 }
 
 impl<'m> DevMap<'m> {
     /// The handle of `map`, checking its type.
-    pub fn new(map: &'m Map) -> Result<DevMap<'m>, Error> {
-        super::check_handle(map, &[Family::DevMap], "DevMap", Size::Of(4, "u32"), Size::OneOf(&[4, 8]))?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<DevMap<'m>, Error> {
+        let map: MapRef<'m> = map.into();
+        super::check_handle(&map, &[Family::DevMap], "DevMap", Size::Of(4, "u32"), Size::OneOf(&[4, 8]))?;
         Ok(DevMap { map })
     }
 
     /// Sends packets redirected to `key` to device `ifindex`, through the XDP program `prog`
     /// if given (which needs an 8-byte value).
     pub fn set(&self, key: u32, ifindex: u32, prog: Option<impl AsFd>) -> Result<(), Error> {
-        let value = fd_value(self.map, ifindex, prog.as_ref().map(AsFd::as_fd))?;
-        set_raw(self.map, &key.to_ne_bytes(), &value, Update::Any)
+        let value = fd_value(&self.map, ifindex, prog.as_ref().map(AsFd::as_fd))?;
+        set_raw(&self.map, &key.to_ne_bytes(), &value, Update::Any)
     }
 
     /// Removes `key`; `false` if it was absent.
@@ -157,7 +160,7 @@ impl<'m> DevMap<'m> {
     /// a lookup just before it: a concurrent `set` in between is removed but reported as absent.
     pub fn remove(&self, key: u32) -> Result<bool, Error> {
         let was_set = self.get(key)?.is_some();
-        match remove_raw(self.map, &key.to_ne_bytes())? {
+        match remove_raw(&self.map, &key.to_ne_bytes())? {
             // A `devmap_hash` answers for itself.
             false => Ok(false),
             true => Ok(was_set),
@@ -166,28 +169,29 @@ impl<'m> DevMap<'m> {
 
     /// The device's ifindex at `key` and the id of its program, if any.
     pub fn get(&self, key: u32) -> Result<Option<(u32, Option<u32>)>, Error> {
-        Ok(get_raw(self.map, &key.to_ne_bytes())?.map(|v| split_prog(self.map, v)))
+        Ok(get_raw(&self.map, &key.to_ne_bytes())?.map(|v| split_prog(&self.map, v)))
     }
 }
 
 /// A `cpumap`: CPUs for XDP redirect, each with a queue size and an optional XDP program
 /// (when the value is 8 bytes, `struct bpf_cpumap_val`).
 pub struct CpuMap<'m> {
-    map: &'m Map,
+    map: MapRef<'m>,
 }
 
 impl<'m> CpuMap<'m> {
     /// The handle of `map`, checking its type.
-    pub fn new(map: &'m Map) -> Result<CpuMap<'m>, Error> {
-        super::check_handle(map, &[Family::CpuMap], "CpuMap", Size::Of(4, "u32"), Size::OneOf(&[4, 8]))?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<CpuMap<'m>, Error> {
+        let map: MapRef<'m> = map.into();
+        super::check_handle(&map, &[Family::CpuMap], "CpuMap", Size::Of(4, "u32"), Size::OneOf(&[4, 8]))?;
         Ok(CpuMap { map })
     }
 
     /// Enables CPU `cpu` with a queue of `queue_size` packets, through `prog` if given. A
     /// `queue_size` of 0 disables the CPU, as [`remove`](Self::remove) does.
     pub fn set(&self, cpu: u32, queue_size: u32, prog: Option<impl AsFd>) -> Result<(), Error> {
-        let value = fd_value(self.map, queue_size, prog.as_ref().map(AsFd::as_fd))?;
-        set_raw(self.map, &cpu.to_ne_bytes(), &value, Update::Any)
+        let value = fd_value(&self.map, queue_size, prog.as_ref().map(AsFd::as_fd))?;
+        set_raw(&self.map, &cpu.to_ne_bytes(), &value, Update::Any)
     }
 
     /// Disables CPU `cpu`; `false` if it was not set.
@@ -196,13 +200,13 @@ impl<'m> CpuMap<'m> {
     /// lookup just before it: a concurrent `set` in between is removed but reported as absent.
     pub fn remove(&self, cpu: u32) -> Result<bool, Error> {
         let was_set = self.get(cpu)?.is_some();
-        remove_raw(self.map, &cpu.to_ne_bytes())?;
+        remove_raw(&self.map, &cpu.to_ne_bytes())?;
         Ok(was_set)
     }
 
     /// The queue size of `cpu` and the id of its program, if any.
     pub fn get(&self, cpu: u32) -> Result<Option<(u32, Option<u32>)>, Error> {
-        Ok(get_raw(self.map, &cpu.to_ne_bytes())?.map(|v| split_prog(self.map, v)))
+        Ok(get_raw(&self.map, &cpu.to_ne_bytes())?.map(|v| split_prog(&self.map, v)))
     }
 }
 
@@ -230,14 +234,15 @@ fn split_prog(map: &Map, v: [u8; 8]) -> (u32, Option<u32>) {
 /// A `sockmap` (keys: `u32` indexes) or `sockhash` (keys: `K`): sockets for redirection and
 /// `sk_msg`/`sk_skb` programs.
 pub struct SockMap<'m, K> {
-    map: &'m Map,
+    map: MapRef<'m>,
     _types: Types<K, ()>,
 }
 
 impl<'m, K: Pod> SockMap<'m, K> {
     /// The handle of `map`, checking its type and key size.
-    pub fn new(map: &'m Map) -> Result<SockMap<'m, K>, Error> {
-        super::check_key::<K>(map, &[Family::SockMap], "SockMap", Size::OneOf(&[4, 8]))?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<SockMap<'m, K>, Error> {
+        let map: MapRef<'m> = map.into();
+        super::check_key::<K>(&map, &[Family::SockMap], "SockMap", Size::OneOf(&[4, 8]))?;
         Ok(SockMap { map, _types: Types::default() })
     }
 
@@ -245,7 +250,7 @@ impl<'m, K: Pod> SockMap<'m, K> {
     pub fn set(&self, key: &K, fd: impl AsFd, update: Update) -> Result<(), Error> {
         let value = socket_value(fd.as_fd());
         set_raw(
-            self.map,
+            &self.map,
             bytes_of(key),
             value.get(..self.map.def().value_size as usize).unwrap_or(&value),
             update,
@@ -254,7 +259,7 @@ impl<'m, K: Pod> SockMap<'m, K> {
 
     /// Removes `key`; `false` if it was absent.
     pub fn remove(&self, key: &K) -> Result<bool, Error> {
-        match remove_raw(self.map, bytes_of(key)) {
+        match remove_raw(&self.map, bytes_of(key)) {
             // A sockmap answers an empty slot with EINVAL, as it does an index past the end.
             Err(e) if e.errno() == Some(crate::Errno::EINVAL) && self.is_sockmap_index(bytes_of(key)) => {
                 Ok(false)
@@ -272,20 +277,21 @@ impl<'m, K: Pod> SockMap<'m, K> {
 
     /// The socket cookie at `key` (maps with 8-byte values only).
     pub fn get(&self, key: &K) -> Result<Option<u64>, Error> {
-        Ok(get_raw(self.map, bytes_of(key))?.map(u64::from_ne_bytes))
+        Ok(get_raw(&self.map, bytes_of(key))?.map(u64::from_ne_bytes))
     }
 }
 
 /// A `reuseport_sockarray`: `SO_REUSEPORT` sockets for `sk_reuseport` programs, by index.
 pub struct ReuseportSockArray<'m> {
-    map: &'m Map,
+    map: MapRef<'m>,
 }
 
 impl<'m> ReuseportSockArray<'m> {
     /// The handle of `map`, checking its type.
-    pub fn new(map: &'m Map) -> Result<ReuseportSockArray<'m>, Error> {
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<ReuseportSockArray<'m>, Error> {
+        let map: MapRef<'m> = map.into();
         super::check_handle(
-            map,
+            &map,
             &[Family::ReuseportSockArray],
             "ReuseportSockArray",
             Size::Of(4, "u32"),
@@ -298,7 +304,7 @@ impl<'m> ReuseportSockArray<'m> {
     pub fn set(&self, index: u32, fd: impl AsFd, update: Update) -> Result<(), Error> {
         let value = socket_value(fd.as_fd());
         set_raw(
-            self.map,
+            &self.map,
             &index.to_ne_bytes(),
             value.get(..self.map.def().value_size as usize).unwrap_or(&value),
             update,
@@ -307,12 +313,12 @@ impl<'m> ReuseportSockArray<'m> {
 
     /// Empties `index`; `false` if it was empty.
     pub fn remove(&self, index: u32) -> Result<bool, Error> {
-        remove_raw(self.map, &index.to_ne_bytes())
+        remove_raw(&self.map, &index.to_ne_bytes())
     }
 
     /// The socket cookie at `index` (maps with 8-byte values only).
     pub fn get(&self, index: u32) -> Result<Option<u64>, Error> {
-        Ok(get_raw(self.map, &index.to_ne_bytes())?.map(u64::from_ne_bytes))
+        Ok(get_raw(&self.map, &index.to_ne_bytes())?.map(u64::from_ne_bytes))
     }
 }
 

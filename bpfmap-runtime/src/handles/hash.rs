@@ -1,5 +1,6 @@
 //! `HashMap`: typed access to `hash` and `lru_hash` maps.
 
+use super::MapRef;
 use super::batch::{Drain, EntrySource, PlainDecode, next_entry, write_batch};
 use super::{Keys, Types, Update, check_shape, elem, lock_flag};
 use crate::pod::slice_bytes;
@@ -31,7 +32,7 @@ use crate::{Error, Map, Pod};
 /// # Ok::<(), bpfmap::Error>(())
 /// ```
 pub struct HashMap<'m, K, V> {
-    map: &'m Map,
+    map: MapRef<'m>,
     _types: Types<K, V>,
 }
 
@@ -41,8 +42,9 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     ///
     /// # Errors
     /// [`Error::Mismatch`] naming what differs.
-    pub fn new(map: &'m Map) -> Result<HashMap<'m, K, V>, Error> {
-        check_shape::<K, V>(map, &[Family::Hash], "HashMap")?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<HashMap<'m, K, V>, Error> {
+        let map: MapRef<'m> = map.into();
+        check_shape::<K, V>(&map, &[Family::Hash], "HashMap")?;
         Ok(HashMap { map, _types: Types::default() })
     }
 
@@ -50,7 +52,7 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     pub fn get(&self, key: &K) -> Result<Option<V>, Error> {
         // SAFETY: K and V have the map's key and value sizes: `HashMap::new`, the only way to
         // make this handle, checked them (`check_shape`).
-        unsafe { elem::get(self.map, key) }
+        unsafe { elem::get(&self.map, key) }
     }
 
     /// Writes `value` at `key`, as `update` allows.
@@ -60,20 +62,20 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// when it does not, `E2BIG` when a `hash` map is full.
     pub fn insert(&self, key: &K, value: &V, update: Update) -> Result<(), Error> {
         // SAFETY: as in `get`.
-        unsafe { elem::insert(self.map, key, value, update) }
+        unsafe { elem::insert(&self.map, key, value, update) }
     }
 
     /// Deletes `key`; `false` if it was absent.
     pub fn remove(&self, key: &K) -> Result<bool, Error> {
         // SAFETY: as in `get`.
-        unsafe { elem::remove(self.map, key) }
+        unsafe { elem::remove(&self.map, key) }
     }
 
     /// Takes the value at `key` out of the map (`BPF_MAP_LOOKUP_AND_DELETE_ELEM`, Linux 5.14
     /// for hash maps); `None` if absent.
     pub fn get_and_remove(&self, key: &K) -> Result<Option<V>, Error> {
         // SAFETY: as in `get`.
-        unsafe { elem::get_and_remove(self.map, key) }
+        unsafe { elem::get_and_remove(&self.map, key) }
     }
 
     /// Writes `values[i]` at `keys[i]` for every `i`, in as few syscalls as the kernel allows
@@ -86,9 +88,9 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// [`Error::Mismatch`] when the slices differ in length; [`Error::Batch`] with the number
     /// of entries written before the kernel refused one.
     pub fn insert_batch(&self, keys: &[K], values: &[V], update: Update) -> Result<usize, Error> {
-        check_lengths(self.map, keys.len(), values.len())?;
+        check_lengths(&self.map, keys.len(), values.len())?;
         write_batch(
-            self.map,
+            &self.map,
             Batch::Update,
             slice_bytes(keys),
             Some(slice_bytes(values)),
@@ -101,12 +103,12 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
     /// The kernel stops at the first key that is absent: a count below `keys.len()` means
     /// `keys[count]` was not there, and the keys after it were not deleted.
     pub fn remove_batch(&self, keys: &[K]) -> Result<usize, Error> {
-        write_batch(self.map, Batch::Delete, slice_bytes(keys), None, Update::Any, 0)
+        write_batch(&self.map, Batch::Delete, slice_bytes(keys), None, Update::Any, 0)
     }
 
     /// Takes every entry out of the map, in batches (`BPF_MAP_LOOKUP_AND_DELETE_BATCH`).
     pub fn drain(&self) -> HashDrain<'m, K, V> {
-        HashDrain(Drain::new(self.map, lock_flag::<V>(), PlainDecode::default()))
+        HashDrain(Drain::new(self.map.clone(), lock_flag::<V>(), PlainDecode::default()))
     }
 
     /// Deletes every entry.
@@ -116,15 +118,15 @@ impl<'m, K: Pod, V: Pod> HashMap<'m, K, V> {
 
     /// The keys (see [`Keys`] for what happens when the map changes meanwhile).
     pub fn keys(&self) -> Keys<'m, K> {
-        Keys::new(self.map)
+        Keys::new(self.map.clone())
     }
 
     /// The entries, read with `BPF_MAP_LOOKUP_BATCH` into reused buffers (where the kernel
     /// lacks it: key by key, bounded as [`Keys`] is, skipping keys deleted meanwhile).
     pub fn iter(&self) -> HashIter<'m, K, V> {
         HashIter {
-            source: EntrySource::new(self.map, lock_flag::<V>()),
-            map: self.map,
+            source: EntrySource::new(self.map.clone(), lock_flag::<V>()),
+            map: self.map.clone(),
             decode: PlainDecode::default(),
         }
     }
@@ -143,7 +145,7 @@ impl<'m, K: Pod, V: Pod> IntoIterator for HashMap<'m, K, V> {
 /// The entries of a [`HashMap`].
 pub struct HashIter<'m, K, V> {
     source: EntrySource<'m, K>,
-    map: &'m Map,
+    map: MapRef<'m>,
     decode: PlainDecode<K, V>,
 }
 
@@ -151,7 +153,7 @@ impl<K: Pod, V: Pod> Iterator for HashIter<'_, K, V> {
     type Item = Result<(K, V), Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        next_entry(&mut self.source, self.map, &mut self.decode)
+        next_entry(&mut self.source, &self.map, &mut self.decode)
     }
 }
 

@@ -1,6 +1,7 @@
 //! `Keys`: iteration by `BPF_MAP_GET_NEXT_KEY`, bounded so it ends when entries are deleted
 //! meanwhile.
 
+use super::MapRef;
 use core::marker::PhantomData;
 
 use super::batch::Buf;
@@ -8,7 +9,7 @@ use crate::error::Op;
 use crate::pod::read_from;
 use crate::rules::{Family, HostLimits, MapFlags};
 use crate::sys;
-use crate::{Error, Map, Pod};
+use crate::{Error, Pod};
 
 /// The keys of a hash-like map, in the kernel's order.
 ///
@@ -18,7 +19,7 @@ use crate::{Error, Map, Pod};
 /// (Cgroup storage maps, which hold one entry per attached cgroup, end the walk at a deleted
 /// key instead, and are not bounded.)
 pub struct Keys<'m, K> {
-    map: &'m Map,
+    map: MapRef<'m>,
     /// The last key read, and the next: the map's own key size each, whatever K is.
     keys: [Buf; 2],
     started: bool,
@@ -29,7 +30,7 @@ pub struct Keys<'m, K> {
 }
 
 impl<'m, K: Pod> Keys<'m, K> {
-    pub(crate) fn new(map: &'m Map) -> Keys<'m, K> {
+    pub(crate) fn new(map: MapRef<'m>) -> Keys<'m, K> {
         let def = map.def();
         let mut bound = def.max_entries as u64;
         if def.flags.contains(MapFlags::NO_COMMON_LRU) {

@@ -1,13 +1,14 @@
 //! `LocalStorage`: the values that socket, task, inode and cgroup local storage maps keep for
 //! each of their owners, reached from user space through an fd of the owner.
 
+use super::MapRef;
 use std::os::fd::{AsFd, AsRawFd};
 
 use super::{Size, Types, Update, check_handle, lock_flag};
 use crate::error::Op;
 use crate::rules::Family;
 use crate::sys;
-use crate::{Error, Map, Pod};
+use crate::{Error, Pod};
 
 /// A local storage map (`sk_storage`, `task_storage`, `inode_storage`, `cgrp_storage`): one
 /// `V` per socket, task, inode or cgroup, created by programs (`bpf_sk_storage_get` with
@@ -45,7 +46,7 @@ use crate::{Error, Map, Pod};
 /// A value that holds a [`SpinLock`](crate::SpinLock) is read and written under it
 /// (`BPF_F_LOCK`).
 pub struct LocalStorage<'m, V> {
-    map: &'m Map,
+    map: MapRef<'m>,
     _types: Types<u32, V>,
 }
 
@@ -54,8 +55,9 @@ impl<'m, V: Pod> LocalStorage<'m, V> {
     ///
     /// # Errors
     /// [`Error::Mismatch`] naming what differs.
-    pub fn new(map: &'m Map) -> Result<LocalStorage<'m, V>, Error> {
-        check_handle(map, &[Family::LocalStorage], "LocalStorage", Size::Of(4, "an fd"), Size::of::<V>())?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<LocalStorage<'m, V>, Error> {
+        let map: MapRef<'m> = map.into();
+        check_handle(&map, &[Family::LocalStorage], "LocalStorage", Size::Of(4, "an fd"), Size::of::<V>())?;
         Ok(LocalStorage { map, _types: Types::default() })
     }
 

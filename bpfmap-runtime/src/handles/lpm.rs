@@ -1,12 +1,13 @@
 //! `LpmTrie` and `LpmKey`: longest-prefix match.
 
+use super::MapRef;
 use core::fmt;
 
 use super::batch::{EntrySource, PlainDecode, next_entry};
 use super::{Keys, Types, Update, check_shape, elem};
 use crate::btf::{Member, TypeDesc, U32};
 use crate::rules::Family;
-use crate::{Error, Map, Pod};
+use crate::{Error, Pod};
 
 /// An LPM trie key: a prefix length in bits, then the data it applies to (e.g. `[u8; 4]` for
 /// an IPv4 address, in network byte order).
@@ -89,14 +90,15 @@ unsafe impl<D: Pod> Pod for LpmKey<D> {
 /// # Ok::<(), bpfmap::Error>(())
 /// ```
 pub struct LpmTrie<'m, K, V> {
-    map: &'m Map,
+    map: MapRef<'m>,
     _types: Types<K, V>,
 }
 
 impl<'m, K: Pod, V: Pod> LpmTrie<'m, K, V> {
     /// The handle of `map`, which must be an `lpm_trie` with `K`-sized keys and `V`-sized values.
-    pub fn new(map: &'m Map) -> Result<LpmTrie<'m, K, V>, Error> {
-        check_shape::<K, V>(map, &[Family::LpmTrie], "LpmTrie")?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<LpmTrie<'m, K, V>, Error> {
+        let map: MapRef<'m> = map.into();
+        check_shape::<K, V>(&map, &[Family::LpmTrie], "LpmTrie")?;
         Ok(LpmTrie { map, _types: Types::default() })
     }
 
@@ -104,29 +106,33 @@ impl<'m, K: Pod, V: Pod> LpmTrie<'m, K, V> {
     pub fn get(&self, key: &K) -> Result<Option<V>, Error> {
         // SAFETY: K and V have the map's key and value sizes: `LpmTrie::new`, the only way to
         // make this handle, checked them (`check_shape`).
-        unsafe { elem::get(self.map, key) }
+        unsafe { elem::get(&self.map, key) }
     }
 
     /// Stores `value` for the prefix `key`, as `update` allows.
     pub fn insert(&self, key: &K, value: &V, update: Update) -> Result<(), Error> {
         // SAFETY: as in `get`.
-        unsafe { elem::insert(self.map, key, value, update) }
+        unsafe { elem::insert(&self.map, key, value, update) }
     }
 
     /// Removes the prefix `key` (exactly that prefix); `false` if it was absent.
     pub fn remove(&self, key: &K) -> Result<bool, Error> {
         // SAFETY: as in `get`.
-        unsafe { elem::remove(self.map, key) }
+        unsafe { elem::remove(&self.map, key) }
     }
 
     /// The stored prefixes.
     pub fn keys(&self) -> Keys<'m, K> {
-        Keys::new(self.map)
+        Keys::new(self.map.clone())
     }
 
     /// The stored prefixes and their values.
     pub fn iter(&self) -> LpmIter<'m, K, V> {
-        LpmIter { source: EntrySource::new(self.map, 0), map: self.map, decode: PlainDecode::default() }
+        LpmIter {
+            source: EntrySource::new(self.map.clone(), 0),
+            map: self.map.clone(),
+            decode: PlainDecode::default(),
+        }
     }
 }
 
@@ -142,7 +148,7 @@ super::common::handle_common!(LpmTrie<K, V>);
 /// The entries of an [`LpmTrie`].
 pub struct LpmIter<'m, K, V> {
     source: EntrySource<'m, K>,
-    map: &'m Map,
+    map: MapRef<'m>,
     decode: PlainDecode<K, V>,
 }
 
@@ -150,6 +156,6 @@ impl<K: Pod, V: Pod> Iterator for LpmIter<'_, K, V> {
     type Item = Result<(K, V), Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        next_entry(&mut self.source, self.map, &mut self.decode)
+        next_entry(&mut self.source, &self.map, &mut self.decode)
     }
 }

@@ -1,5 +1,6 @@
 //! `MapOfMaps`: `array_of_maps` and `hash_of_maps`, whose values are maps.
 
+use super::MapRef;
 use std::os::fd::{AsFd, AsRawFd};
 
 use super::{Keys, Types, Update};
@@ -29,15 +30,16 @@ use crate::{Error, Map, Pod};
 /// # Ok::<(), bpfmap::Error>(())
 /// ```
 pub struct MapOfMaps<'m, K> {
-    map: &'m Map,
+    map: MapRef<'m>,
     _types: Types<K, ()>,
 }
 
 impl<'m, K: Pod> MapOfMaps<'m, K> {
     /// The handle of `map`, checking its type and sizes.
-    pub fn new(map: &'m Map) -> Result<MapOfMaps<'m, K>, Error> {
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<MapOfMaps<'m, K>, Error> {
+        let map: MapRef<'m> = map.into();
         // The value is the inner map's fd written, its id read: 4 bytes either way.
-        super::check_key::<K>(map, &[Family::MapOfMaps], "MapOfMaps", super::Size::OneOf(&[4]))?;
+        super::check_key::<K>(&map, &[Family::MapOfMaps], "MapOfMaps", super::Size::OneOf(&[4]))?;
         Ok(MapOfMaps { map, _types: Types::default() })
     }
 
@@ -77,7 +79,7 @@ impl<'m, K: Pod> MapOfMaps<'m, K> {
 
     /// The keys that hold a map.
     pub fn keys(&self) -> Keys<'m, K> {
-        Keys::new(self.map)
+        Keys::new(self.map.clone())
     }
 }
 

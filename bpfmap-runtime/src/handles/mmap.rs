@@ -3,6 +3,7 @@
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64};
 
+use super::MapRef;
 use crate::mapped::{self, Mmap, Protection, ReadOnly, Writable};
 use crate::rules::{MapFlags, MapType};
 use crate::{Error, HostLimits, Map, Pod};
@@ -50,7 +51,7 @@ impl<'m, V: Pod, P: Protection> MmapArray<'m, V, P> {
     const STRIDE: usize = size_of::<V>().next_multiple_of(8);
 
     /// Maps `map`, an `mmapable` array of `V`-sized values, as the kernel reports it.
-    pub(crate) fn new(map: &'m Map) -> Result<MmapArray<'m, V, P>, Error> {
+    pub(crate) fn new(map: MapRef<'m>) -> Result<MmapArray<'m, V, P>, Error> {
         let mismatch = |what: String| Error::Mismatch { map: map.label(), what };
         // The mapping's length comes from the kernel's report, not from a definition.
         let info = map.info()?;
@@ -75,7 +76,7 @@ impl<'m, V: Pod, P: Protection> MmapArray<'m, V, P> {
             .ok_or_else(|| {
                 mismatch(format!("{} elements do not fit this address space", info.max_entries))
             })?;
-        let mmap = Mmap::new(map, bytes, 0, P::WRITABLE, 0)?;
+        let mmap = Mmap::new(&map, bytes, 0, P::WRITABLE, 0)?;
         Ok(MmapArray { mmap, len: info.max_entries, _map: PhantomData })
     }
 

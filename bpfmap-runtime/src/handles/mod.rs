@@ -38,9 +38,76 @@ pub use stack_trace::StackTraceMap;
 pub use storage::{CgroupStorage, CgroupStorageKey, PerCpuCgroupStorage};
 
 use core::marker::PhantomData;
+use core::ops::Deref;
+use std::sync::Arc;
 
 use crate::rules::Family;
 use crate::{Error, Map};
+
+/// How a handle holds its map: borrowed, for `'m`, or shared through an [`Arc`] and then
+/// `'static`.
+///
+/// Every handle constructor takes `impl Into<MapRef<'m>>`, so it accepts a `&Map` (the
+/// handle borrows it, as [`Maps::get`](crate::Maps::get) does), a `Map` or an `Arc<Map>`
+/// (the handle keeps the map open and has no lifetime: it moves into a thread or a task, and
+/// its clones share the map). [`Maps::owned`](crate::Maps::owned) gives owned handles of
+/// declared maps.
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, HashMap, Map};
+///
+/// #[bpf_map(type = "hash", max_entries = 16)]
+/// struct Hits { key: u32, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// let hits: HashMap<'static, u32, u64> = maps.owned::<Hits>()?;   // shares the map
+/// let pinned: HashMap<'static, u32, u64> = HashMap::new(Map::from_pin("/sys/fs/bpf/hits")?)?;
+/// std::thread::spawn(move || hits.get(&1)).join().unwrap()?;
+/// # drop(pinned);
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct MapRef<'m>(Holder<'m>);
+
+#[derive(Clone)]
+enum Holder<'m> {
+    Borrowed(&'m Map),
+    Shared(Arc<Map>),
+}
+
+impl Deref for MapRef<'_> {
+    type Target = Map;
+    fn deref(&self) -> &Map {
+        match &self.0 {
+            Holder::Borrowed(map) => map,
+            Holder::Shared(map) => map,
+        }
+    }
+}
+
+impl<'m> From<&'m Map> for MapRef<'m> {
+    fn from(map: &'m Map) -> MapRef<'m> {
+        MapRef(Holder::Borrowed(map))
+    }
+}
+
+impl From<Arc<Map>> for MapRef<'static> {
+    fn from(map: Arc<Map>) -> MapRef<'static> {
+        MapRef(Holder::Shared(map))
+    }
+}
+
+impl From<Map> for MapRef<'static> {
+    fn from(map: Map) -> MapRef<'static> {
+        MapRef(Holder::Shared(Arc::new(map)))
+    }
+}
+
+impl core::fmt::Debug for MapRef<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&**self, f)
+    }
+}
 
 /// How an insert treats an existing key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]

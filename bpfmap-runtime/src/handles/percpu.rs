@@ -6,6 +6,7 @@
 //! it once when it is made, and every buffer it gives the kernel is checked to hold that many
 //! slots first.
 
+use super::MapRef;
 use core::fmt;
 use core::marker::PhantomData;
 
@@ -183,7 +184,7 @@ impl<V: Pod + PartialEq> PartialEq for PerCpuValues<V> {
 /// # Ok::<(), bpfmap::Error>(())
 /// ```
 pub struct PerCpuHashMap<'m, K, V> {
-    map: &'m Map,
+    map: MapRef<'m>,
     cpus: usize,
     _types: Types<K, V>,
 }
@@ -194,8 +195,9 @@ impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
     /// # Errors
     /// [`Error::Mismatch`] naming what differs; [`Error::PossibleCpus`] if the number of
     /// possible CPUs cannot be read.
-    pub fn new(map: &'m Map) -> Result<PerCpuHashMap<'m, K, V>, Error> {
-        check_shape::<K, V>(map, &[Family::PerCpuHash], "PerCpuHashMap")?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<PerCpuHashMap<'m, K, V>, Error> {
+        let map: MapRef<'m> = map.into();
+        check_shape::<K, V>(&map, &[Family::PerCpuHash], "PerCpuHashMap")?;
         Ok(PerCpuHashMap { map, cpus: crate::possible_cpus()?, _types: Types::default() })
     }
 
@@ -216,7 +218,7 @@ impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
 
     /// Writes `values` (one per possible CPU) at `key`, as `update` allows.
     pub fn insert(&self, key: &K, values: &PerCpuValues<V>, update: Update) -> Result<(), Error> {
-        check_cpus(self.map, self.cpus, values)?;
+        check_cpus(&self.map, self.cpus, values)?;
         // SAFETY: `key` is a whole K; `values` holds `cpus` slots (`check_cpus`).
         unsafe { sys::update(self.map.fd(), bytes_of(key).as_ptr(), values.as_ptr(), update.flags()) }
             .map_err(|errno| self.map.error(Op::Update(update), errno))
@@ -248,21 +250,21 @@ impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
         values: &[PerCpuValues<V>],
         update: Update,
     ) -> Result<usize, Error> {
-        super::hash::check_lengths(self.map, keys.len(), values.len())?;
+        super::hash::check_lengths(&self.map, keys.len(), values.len())?;
         let flat = self.flatten(values)?;
-        write_batch(self.map, Batch::Update, slice_bytes(keys), Some(&flat), update, 0)
+        write_batch(&self.map, Batch::Update, slice_bytes(keys), Some(&flat), update, 0)
     }
 
     /// Deletes every key of `keys` (`BPF_MAP_DELETE_BATCH`); returns how many. The kernel
     /// stops at the first key that is absent, as in
     /// [`HashMap::remove_batch`](crate::HashMap::remove_batch).
     pub fn remove_batch(&self, keys: &[K]) -> Result<usize, Error> {
-        write_batch(self.map, Batch::Delete, slice_bytes(keys), None, Update::Any, 0)
+        write_batch(&self.map, Batch::Delete, slice_bytes(keys), None, Update::Any, 0)
     }
 
     /// Takes every entry out of the map, in batches (see [`HashMap::drain`](crate::HashMap::drain)).
     pub fn drain(&self) -> PerCpuDrain<'m, K, V> {
-        PerCpuDrain(Drain::new(self.map, 0, PerCpuDecode::new(self.cpus)))
+        PerCpuDrain(Drain::new(self.map.clone(), 0, PerCpuDecode::new(self.cpus)))
     }
 
     /// Deletes every entry.
@@ -272,21 +274,21 @@ impl<'m, K: Pod, V: Pod> PerCpuHashMap<'m, K, V> {
 
     /// The keys.
     pub fn keys(&self) -> Keys<'m, K> {
-        Keys::new(self.map)
+        Keys::new(self.map.clone())
     }
 
     /// The entries, read in batches.
     pub fn iter(&self) -> PerCpuIter<'m, K, V> {
         PerCpuIter {
-            source: EntrySource::new(self.map, 0),
-            map: self.map,
+            source: EntrySource::new(self.map.clone(), 0),
+            map: self.map.clone(),
             decode: PerCpuDecode::new(self.cpus),
         }
     }
 
     /// Per-CPU buffers side by side, as batches take them, each checked to hold `cpus` slots.
     fn flatten(&self, values: &[PerCpuValues<V>]) -> Result<Vec<u8>, Error> {
-        flatten(self.map, self.cpus, values)
+        flatten(&self.map, self.cpus, values)
     }
 }
 
@@ -328,7 +330,7 @@ impl<K: Pod, V: Pod> Iterator for PerCpuDrain<'_, K, V> {
 /// # Ok::<(), bpfmap::Error>(())
 /// ```
 pub struct PerCpuArray<'m, V> {
-    map: &'m Map,
+    map: MapRef<'m>,
     cpus: usize,
     _types: Types<u32, V>,
 }
@@ -339,8 +341,9 @@ impl<'m, V: Pod> PerCpuArray<'m, V> {
     /// # Errors
     /// [`Error::Mismatch`] naming what differs; [`Error::PossibleCpus`] if the number of
     /// possible CPUs cannot be read.
-    pub fn new(map: &'m Map) -> Result<PerCpuArray<'m, V>, Error> {
-        check_shape::<u32, V>(map, &[Family::PerCpuArray], "PerCpuArray")?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<PerCpuArray<'m, V>, Error> {
+        let map: MapRef<'m> = map.into();
+        check_shape::<u32, V>(&map, &[Family::PerCpuArray], "PerCpuArray")?;
         Ok(PerCpuArray { map, cpus: crate::possible_cpus()?, _types: Types::default() })
     }
 
@@ -371,7 +374,7 @@ impl<'m, V: Pod> PerCpuArray<'m, V> {
 
     /// Writes `values` at `index`.
     pub fn set(&self, index: u32, values: &PerCpuValues<V>) -> Result<(), Error> {
-        check_cpus(self.map, self.cpus, values)?;
+        check_cpus(&self.map, self.cpus, values)?;
         // SAFETY: the key is a u32; `values` holds `cpus` slots (`check_cpus`).
         unsafe { sys::update(self.map.fd(), bytes_of(&index).as_ptr(), values.as_ptr(), 0) }
             .map_err(|errno| self.map.error(Op::Update(Update::Any), errno))
@@ -379,16 +382,16 @@ impl<'m, V: Pod> PerCpuArray<'m, V> {
 
     /// Writes `values[i]` at `indexes[i]` for every `i` (`BPF_MAP_UPDATE_BATCH`); returns how many.
     pub fn set_batch(&self, indexes: &[u32], values: &[PerCpuValues<V>]) -> Result<usize, Error> {
-        super::hash::check_lengths(self.map, indexes.len(), values.len())?;
-        let flat = flatten(self.map, self.cpus, values)?;
-        write_batch(self.map, Batch::Update, slice_bytes(indexes), Some(&flat), Update::Any, 0)
+        super::hash::check_lengths(&self.map, indexes.len(), values.len())?;
+        let flat = flatten(&self.map, self.cpus, values)?;
+        write_batch(&self.map, Batch::Update, slice_bytes(indexes), Some(&flat), Update::Any, 0)
     }
 
     /// Every `(index, values)`, read in batches.
     pub fn iter(&self) -> PerCpuIter<'m, u32, V> {
         PerCpuIter {
-            source: EntrySource::new(self.map, 0),
-            map: self.map,
+            source: EntrySource::new(self.map.clone(), 0),
+            map: self.map.clone(),
             decode: PerCpuDecode::new(self.cpus),
         }
     }
@@ -397,7 +400,7 @@ impl<'m, V: Pod> PerCpuArray<'m, V> {
 /// The entries of a per-CPU map.
 pub struct PerCpuIter<'m, K, V> {
     source: EntrySource<'m, K>,
-    map: &'m Map,
+    map: MapRef<'m>,
     decode: PerCpuDecode<K, V>,
 }
 
@@ -419,7 +422,7 @@ impl<'m, K: Pod, V: Pod> Decode<'m> for PerCpuDecode<K, V> {
         Some((crate::pod::read_from(key)?, PerCpuValues::from_bytes(value, self.cpus)))
     }
 
-    fn lookup(&mut self, map: &'m Map, key: &[u8]) -> Option<Result<Self::Item, Error>> {
+    fn lookup(&mut self, map: &Map, key: &[u8]) -> Option<Result<Self::Item, Error>> {
         let mut values = PerCpuValues::for_cpus(self.cpus);
         // SAFETY: `key` holds a whole key of the map (read back from it by `Keys`); `values`
         // holds `cpus` slots of round_up(size_of::<V>(), 8) bytes, and V is the map's value
@@ -438,7 +441,7 @@ impl<K: Pod, V: Pod> Iterator for PerCpuIter<'_, K, V> {
     type Item = Result<(K, PerCpuValues<V>), Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        next_entry(&mut self.source, self.map, &mut self.decode)
+        next_entry(&mut self.source, &self.map, &mut self.decode)
     }
 }
 

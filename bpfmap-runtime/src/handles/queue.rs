@@ -1,5 +1,6 @@
 //! `Queue` and `Stack`: values without keys, pushed and popped.
 
+use super::MapRef;
 use core::mem::MaybeUninit;
 
 use super::{Types, Update, check_shape};
@@ -7,20 +8,21 @@ use crate::error::Op;
 use crate::pod::bytes_of;
 use crate::rules::Family;
 use crate::sys;
-use crate::{Error, Map, Pod};
+use crate::{Error, Pod};
 
 macro_rules! queue_like {
     ($(#[$doc:meta])* $name:ident, $family:ident, $order:literal) => {
         $(#[$doc])*
         pub struct $name<'m, V> {
-            map: &'m Map,
+            map: MapRef<'m>,
             _types: Types<(), V>,
         }
 
         impl<'m, V: Pod> $name<'m, V> {
             #[doc = concat!("The handle of `map`, which must be a `", stringify!($family), "` map of `V`-sized values.")]
-            pub fn new(map: &'m Map) -> Result<$name<'m, V>, Error> {
-                check_shape::<(), V>(map, &[Family::$family], stringify!($name))?;
+            pub fn new(map: impl Into<MapRef<'m>>) -> Result<$name<'m, V>, Error> {
+                let map: MapRef<'m> = map.into();
+                check_shape::<(), V>(&map, &[Family::$family], stringify!($name))?;
                 Ok($name { map, _types: Types::default() })
             }
 

@@ -6,13 +6,15 @@
 //! wraps around the end reads as one contiguous slice. Each record starts with an 8-byte
 //! header whose length word carries a busy bit (being written) and a discard bit.
 
+use super::MapRef;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use super::check_shape;
 use crate::claims::Claim;
 use crate::error::{Op, RingProblem};
+use crate::events::Record;
 use crate::mapped::Mmap;
 use crate::rules::{Family, HostLimits, MapFlags, MapType};
 use crate::{Errno, Error, Map};
@@ -44,13 +46,14 @@ const HEADER: u64 = 8;
 /// # Ok::<(), bpfmap::Error>(())
 /// ```
 pub struct RingBuf<'m> {
-    map: &'m Map,
+    map: MapRef<'m>,
 }
 
 impl<'m> RingBuf<'m> {
     /// The handle of `map`, which must be a `ringbuf`.
-    pub fn new(map: &'m Map) -> Result<RingBuf<'m>, Error> {
-        check_shape::<(), ()>(map, &[Family::RingBuf], "RingBuf")?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<RingBuf<'m>, Error> {
+        let map: MapRef<'m> = map.into();
+        check_shape::<(), ()>(&map, &[Family::RingBuf], "RingBuf")?;
         Ok(RingBuf { map })
     }
 
@@ -61,7 +64,7 @@ impl<'m> RingBuf<'m> {
     /// would race for the same records); [`Error::Mismatch`] for an `rb_overwrite` ring, whose
     /// records the kernel may overwrite while they are read.
     pub fn consumer(&self) -> Result<RingBufConsumer<'m>, Error> {
-        RingBufConsumer::new(self.map)
+        RingBufConsumer::new(self.map.clone())
     }
 }
 
@@ -116,7 +119,7 @@ impl Poller {
 /// over it. The consumer detects such a move at its next read and reports
 /// [`RingProblem::SharedConsumer`]; consume each ring from one process.
 pub struct RingBufConsumer<'m> {
-    map: &'m Map,
+    map: MapRef<'m>,
     ring: Ring,
     /// Our position: records before it were handed out.
     position: u64,
@@ -125,6 +128,8 @@ pub struct RingBufConsumer<'m> {
     released: AtomicU64,
     /// A corruption found when the consumer was made, reported by the first `next`.
     pending: Option<&'static str>,
+    /// An error `ready` found, reported by the next `next`.
+    failed: Option<Error>,
     poller: Poller,
     _claim: Claim,
 }
@@ -186,7 +191,7 @@ impl Ring {
 }
 
 impl<'m> RingBufConsumer<'m> {
-    fn new(map: &'m Map) -> Result<RingBufConsumer<'m>, Error> {
+    fn new(map: MapRef<'m>) -> Result<RingBufConsumer<'m>, Error> {
         if map.def().flags.contains(MapFlags::RB_OVERWRITE) {
             return Err(Error::Mismatch {
                 map: map.label(),
@@ -196,9 +201,9 @@ impl<'m> RingBufConsumer<'m> {
                         .to_string(),
             });
         }
-        let claim = Claim::take(map, "consumer")?;
-        let ring = Ring::new(map, MapType::RINGBUF, false)?;
-        let poller = Poller::new(map, libc::EPOLLIN as u32)?;
+        let claim = Claim::take(&map, "consumer")?;
+        let ring = Ring::new(&map, MapType::RINGBUF, false)?;
+        let poller = Poller::new(&map, libc::EPOLLIN as u32)?;
         // The consumer page is writable by any process that maps the ring: check what it says
         // before trusting it as the place of a record header.
         let start = load_acquire(ring.consumer_pos());
@@ -213,6 +218,7 @@ impl<'m> RingBufConsumer<'m> {
             position,
             released: AtomicU64::new(start),
             pending,
+            failed: None,
             poller,
             _claim: claim,
         })
@@ -225,14 +231,53 @@ impl<'m> RingBufConsumer<'m> {
     /// (its length runs past what the kernel produced): the consumer then skips to the
     /// producer position, and the records in between are lost.
     #[allow(clippy::should_implement_trait)] // The record borrows the consumer: not an Iterator.
-    pub fn next(&mut self) -> Option<Result<&[u8], Error>> {
+    #[inline]
+    pub fn next(&mut self) -> Option<Result<Record<'_>, Error>> {
+        let (offset, len, next) = match self.locate()? {
+            Ok(found) => found,
+            Err(err) => return Some(Err(err)),
+        };
+        self.position = next;
+        let data = self.ring.at(0);
+        // SAFETY: the record's `len` bytes at `offset` lie within the double mapping
+        // (`slot_at` checked them against the producer position and the ring size); they are
+        // complete (busy bit clear, read with acquire) and not written again until the
+        // consumer position passes them. Only the ring's one consumer moves it: in this
+        // process that is this consumer (claimed), on the next call, after this borrow ends;
+        // another process that consumes the same ring breaks the ring's protocol, which
+        // `release` detects (see the type's docs).
+        let bytes = unsafe { core::slice::from_raw_parts(data.add(offset).cast_const(), len) };
+        Some(Ok(Record::new(bytes, &self.map, None)))
+    }
+
+    /// Whether [`next`](Self::next) has something to return now (a record, or an error),
+    /// after giving the kernel back the space of the records read so far and skipping
+    /// discarded ones. An event loop calls it before it waits on the ring's fd: when it says
+    /// `false`, the kernel will wake the fd for the next record.
+    pub fn ready(&mut self) -> bool {
+        match self.locate() {
+            None => false,
+            Some(Ok(_)) => true,
+            Some(Err(err)) => {
+                self.failed = Some(err);
+                true
+            }
+        }
+    }
+
+    /// Releases the records handed out, skips discarded ones, and finds the next record
+    /// without taking it: its offset in the data, its length and the position after it.
+    fn locate(&mut self) -> Option<Result<(usize, usize, u64), Error>> {
+        if let Some(err) = self.failed.take() {
+            return Some(Err(err));
+        }
         if let Some(what) = self.pending.take() {
             return Some(Err(self.corrupt(what)));
         }
+        if let Some(err) = self.release() {
+            return Some(Err(err));
+        }
         loop {
-            if let Some(err) = self.release() {
-                return Some(Err(err));
-            }
             let producer = load_acquire(self.ring.producer_pos());
             if producer.wrapping_sub(self.position) > self.ring.size && producer > self.position {
                 // The kernel wrote over records this consumer had not read: only a consumer
@@ -241,11 +286,10 @@ impl<'m> RingBufConsumer<'m> {
                 self.position = producer;
                 return Some(Err(err));
             }
-            let data = self.ring.at(0);
-            // SAFETY: `data` starts the data area, mapped twice (2 * size bytes) from the
-            // mapping's own pointer; `position` is 8-aligned: it started so (`check_positions`) and
-            // moves by multiples of 8.
-            match unsafe { slot_at(data, self.ring.size, self.position, producer) } {
+            // SAFETY: `at(0)` starts the data area, mapped twice (2 * size bytes) from the
+            // mapping's own pointer; `position` is 8-aligned: it started so (`check_positions`)
+            // and moves by multiples of 8.
+            match unsafe { slot_at(self.ring.at(0), self.ring.size, self.position, producer) } {
                 Slot::Empty => return None,
                 Slot::Skip { next } => self.position = next,
                 Slot::Corrupt(what) => {
@@ -253,17 +297,7 @@ impl<'m> RingBufConsumer<'m> {
                     self.position = producer;
                     return Some(Err(err));
                 }
-                Slot::Record { offset, len, next } => {
-                    self.position = next;
-                    // SAFETY: the record's `len` bytes lie within the double mapping (`slot_at`
-                    // checked them against the producer position and the ring size); they are
-                    // complete (busy bit clear, read with acquire) and not written again until
-                    // the consumer position passes them. Only the ring's one consumer moves it:
-                    // in this process that is this consumer (claimed), on the next call, after
-                    // this borrow ends; another process that consumes the same ring breaks the
-                    // ring's protocol, which `release` detects (see the type's docs).
-                    return Some(Ok(unsafe { core::slice::from_raw_parts(data.add(offset), len) }));
-                }
+                Slot::Record { offset, len, next } => return Some(Ok((offset, len, next))),
             }
         }
     }
@@ -290,7 +324,7 @@ impl<'m> RingBufConsumer<'m> {
     ///
     /// # Errors
     /// As [`next`](Self::next); the records before the error were passed to `f`.
-    pub fn consume(&mut self, mut f: impl FnMut(&[u8])) -> Result<usize, Error> {
+    pub fn consume(&mut self, mut f: impl FnMut(Record<'_>)) -> Result<usize, Error> {
         let mut n = 0;
         while let Some(record) = self.next() {
             f(record?);
@@ -311,10 +345,18 @@ impl<'m> RingBufConsumer<'m> {
         }
         self.ring.consumer_pos().store(self.position, Ordering::Release);
         self.released.store(self.position, Ordering::Relaxed);
-        if self.pending.is_some() || load_acquire(self.ring.producer_pos()) > self.position {
+        if self.pending.is_some()
+            || self.failed.is_some()
+            || load_acquire(self.ring.producer_pos()) > self.position
+        {
             return Ok(true);
         }
-        self.poller.wait(self.map, timeout)
+        self.poller.wait(&self.map, timeout)
+    }
+
+    /// The map.
+    pub fn map(&self) -> &Map {
+        &self.map
     }
 
     /// The bytes submitted but not read yet.
@@ -403,6 +445,26 @@ fn check_positions(consumer: u64, producer: u64, size: u64) -> Result<(), &'stat
     }
 }
 
+/// The ring's fd, readable while records wait: for an event loop of your own (mio, glib,
+/// `tokio::io::unix::AsyncFd`). Call [`ready`](RingBufConsumer::ready) before waiting on it.
+impl AsFd for RingBufConsumer<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.map.fd()
+    }
+}
+
+impl AsRawFd for RingBufConsumer<'_> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.map.fd().as_raw_fd()
+    }
+}
+
+impl core::fmt::Debug for RingBufConsumer<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RingBufConsumer").field("map", &*self.map).field("position", &self.position).finish()
+    }
+}
+
 impl Drop for RingBufConsumer<'_> {
     fn drop(&mut self) {
         self.ring.consumer_pos().store(self.position, Ordering::Release);
@@ -412,13 +474,14 @@ impl Drop for RingBufConsumer<'_> {
 /// A `user_ringbuf` map: records that user space writes and programs drain with
 /// `bpf_user_ringbuf_drain`.
 pub struct UserRingBuf<'m> {
-    map: &'m Map,
+    map: MapRef<'m>,
 }
 
 impl<'m> UserRingBuf<'m> {
     /// The handle of `map`, which must be a `user_ringbuf`.
-    pub fn new(map: &'m Map) -> Result<UserRingBuf<'m>, Error> {
-        check_shape::<(), ()>(map, &[Family::UserRingBuf], "UserRingBuf")?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<UserRingBuf<'m>, Error> {
+        let map: MapRef<'m> = map.into();
+        check_shape::<(), ()>(&map, &[Family::UserRingBuf], "UserRingBuf")?;
         Ok(UserRingBuf { map })
     }
 
@@ -428,24 +491,24 @@ impl<'m> UserRingBuf<'m> {
     /// [`Error::InUse`] while another producer of the same map lives in this process (two
     /// would write the same bytes).
     pub fn producer(&self) -> Result<UserRingBufProducer<'m>, Error> {
-        UserRingBufProducer::new(self.map)
+        UserRingBufProducer::new(self.map.clone())
     }
 }
 
 /// Writes records into a [`UserRingBuf`]. One producer per ring in a process
 /// ([`UserRingBuf::producer`] refuses a second while this one lives).
 pub struct UserRingBufProducer<'m> {
-    map: &'m Map,
+    map: MapRef<'m>,
     ring: Ring,
     poller: Poller,
     _claim: Claim,
 }
 
 impl<'m> UserRingBufProducer<'m> {
-    fn new(map: &'m Map) -> Result<UserRingBufProducer<'m>, Error> {
-        let claim = Claim::take(map, "producer")?;
-        let ring = Ring::new(map, MapType::USER_RINGBUF, true)?;
-        let poller = Poller::new(map, libc::EPOLLOUT as u32)?;
+    fn new(map: MapRef<'m>) -> Result<UserRingBufProducer<'m>, Error> {
+        let claim = Claim::take(&map, "producer")?;
+        let ring = Ring::new(&map, MapType::USER_RINGBUF, true)?;
+        let poller = Poller::new(&map, libc::EPOLLOUT as u32)?;
         Ok(UserRingBufProducer { map, ring, poller, _claim: claim })
     }
 
@@ -495,7 +558,7 @@ impl<'m> UserRingBufProducer<'m> {
     /// Waits (epoll) until the kernel drained records and freed space, or `timeout` passes;
     /// `Ok(false)` on timeout.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<bool, Error> {
-        self.poller.wait(self.map, timeout)
+        self.poller.wait(&self.map, timeout)
     }
 
     /// The bytes free for records now.

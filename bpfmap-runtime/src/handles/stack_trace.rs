@@ -1,22 +1,24 @@
 //! `StackTraceMap`: the stack traces programs collect with `bpf_get_stackid`.
 
 use super::Keys;
+use super::MapRef;
+use crate::Error;
 use crate::error::Op;
 use crate::pod::bytes_of;
 use crate::rules::Family;
 use crate::rules::MapFlags;
 use crate::sys;
-use crate::{Error, Map};
 
 /// A `stack_trace` map: stack traces by the id `bpf_get_stackid` returned.
 pub struct StackTraceMap<'m> {
-    map: &'m Map,
+    map: MapRef<'m>,
 }
 
 impl<'m> StackTraceMap<'m> {
     /// The handle of `map`, checking its type.
-    pub fn new(map: &'m Map) -> Result<StackTraceMap<'m>, Error> {
-        super::check_key::<u32>(map, &[Family::StackTrace], "StackTraceMap", super::Size::Any)?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<StackTraceMap<'m>, Error> {
+        let map: MapRef<'m> = map.into();
+        super::check_key::<u32>(&map, &[Family::StackTrace], "StackTraceMap", super::Size::Any)?;
         Ok(StackTraceMap { map })
     }
 
@@ -60,7 +62,7 @@ impl<'m> StackTraceMap<'m> {
 
     /// The ids of the stored stacks.
     pub fn ids(&self) -> Keys<'m, u32> {
-        Keys::new(self.map)
+        Keys::new(self.map.clone())
     }
 }
 

@@ -3,13 +3,14 @@
 //! Entries exist only while a program using the map is attached to a cgroup; the key is the
 //! cgroup id (8 bytes) or [`CgroupStorageKey`] (16 bytes: cgroup id and attach type).
 
+use super::MapRef;
 use super::{Keys, PerCpuValues, Types, Update, elem};
 use crate::btf::{Member, TypeDesc, U32, U64};
 use crate::error::Op;
 use crate::pod::bytes_of;
 use crate::rules::Family;
 use crate::sys;
-use crate::{Error, Map, Pod};
+use crate::{Error, Pod};
 
 /// The 16-byte key of cgroup storage, the kernel's `struct bpf_cgroup_storage_key`: a cgroup
 /// id and an attach type, for maps whose programs keep storage per cgroup *and* attach type.
@@ -76,14 +77,15 @@ unsafe impl Pod for CgroupStorageKey {
 
 /// A `cgroup_storage` map.
 pub struct CgroupStorage<'m, K, V> {
-    map: &'m Map,
+    map: MapRef<'m>,
     _types: Types<K, V>,
 }
 
 impl<'m, K: Pod, V: Pod> CgroupStorage<'m, K, V> {
     /// The handle of `map`, checking its type and sizes.
-    pub fn new(map: &'m Map) -> Result<CgroupStorage<'m, K, V>, Error> {
-        super::check_shape::<K, V>(map, &[Family::CgroupStorage], "CgroupStorage")?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<CgroupStorage<'m, K, V>, Error> {
+        let map: MapRef<'m> = map.into();
+        super::check_shape::<K, V>(&map, &[Family::CgroupStorage], "CgroupStorage")?;
         Ok(CgroupStorage { map, _types: Types::default() })
     }
 
@@ -91,24 +93,24 @@ impl<'m, K: Pod, V: Pod> CgroupStorage<'m, K, V> {
     pub fn get(&self, key: &K) -> Result<Option<V>, Error> {
         // SAFETY: K and V have the map's key and value sizes: `CgroupStorage::new`, the only way
         // to make this handle, checked them (`check_shape`).
-        unsafe { elem::get(self.map, key) }
+        unsafe { elem::get(&self.map, key) }
     }
 
     /// Writes the value of the cgroup `key` (which must exist: storage is created by attaching).
     pub fn set(&self, key: &K, value: &V) -> Result<(), Error> {
         // SAFETY: as in `get`.
-        unsafe { elem::insert(self.map, key, value, Update::Any) }
+        unsafe { elem::insert(&self.map, key, value, Update::Any) }
     }
 
     /// The cgroups that have storage.
     pub fn keys(&self) -> Keys<'m, K> {
-        Keys::new(self.map)
+        Keys::new(self.map.clone())
     }
 }
 
 /// A `percpu_cgroup_storage` map: one `V` per possible CPU for each cgroup.
 pub struct PerCpuCgroupStorage<'m, K, V> {
-    map: &'m Map,
+    map: MapRef<'m>,
     cpus: usize,
     _types: Types<K, V>,
 }
@@ -119,8 +121,9 @@ impl<'m, K: Pod, V: Pod> PerCpuCgroupStorage<'m, K, V> {
     /// # Errors
     /// [`Error::Mismatch`] naming what differs; [`Error::PossibleCpus`] if the number of
     /// possible CPUs cannot be read.
-    pub fn new(map: &'m Map) -> Result<PerCpuCgroupStorage<'m, K, V>, Error> {
-        super::check_shape::<K, V>(map, &[Family::PerCpuCgroupStorage], "PerCpuCgroupStorage")?;
+    pub fn new(map: impl Into<MapRef<'m>>) -> Result<PerCpuCgroupStorage<'m, K, V>, Error> {
+        let map: MapRef<'m> = map.into();
+        super::check_shape::<K, V>(&map, &[Family::PerCpuCgroupStorage], "PerCpuCgroupStorage")?;
         Ok(PerCpuCgroupStorage { map, cpus: crate::possible_cpus()?, _types: Types::default() })
     }
 
@@ -136,7 +139,7 @@ impl<'m, K: Pod, V: Pod> PerCpuCgroupStorage<'m, K, V> {
 
     /// Writes the values of the cgroup `key`.
     pub fn set(&self, key: &K, values: &PerCpuValues<V>) -> Result<(), Error> {
-        super::percpu::check_cpus(self.map, self.cpus, values)?;
+        super::percpu::check_cpus(&self.map, self.cpus, values)?;
         // SAFETY: `key` is a whole K; `values` holds `cpus` slots (`check_cpus`).
         unsafe { sys::update(self.map.fd(), bytes_of(key).as_ptr(), values.as_ptr(), Update::Any.flags()) }
             .map_err(|errno| self.map.error(Op::Update(Update::Any), errno))
@@ -144,7 +147,7 @@ impl<'m, K: Pod, V: Pod> PerCpuCgroupStorage<'m, K, V> {
 
     /// The cgroups that have storage.
     pub fn keys(&self) -> Keys<'m, K> {
-        Keys::new(self.map)
+        Keys::new(self.map.clone())
     }
 }
 

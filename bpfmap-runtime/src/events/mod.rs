@@ -1,0 +1,54 @@
+//! Events: the records BPF programs send to user space through ring buffers and perf buffers,
+//! read as typed values, waited for one source at a time, several at once ([`EventPoller`]),
+//! or asynchronously (the `tokio` feature).
+
+mod poll;
+mod record;
+
+pub use poll::EventPoller;
+pub use record::Record;
+
+use std::os::fd::AsFd;
+
+use crate::Error;
+
+mod sealed {
+    /// Only bpfmap's readers are event sources: waiting on their fd relies on how the kernel
+    /// wakes it, which each reader keeps in step with (see [`EventSource::ready`]).
+    pub trait Sealed {}
+}
+
+/// A reader of records that an event loop can wait on: a [`RingBufConsumer`](crate::RingBufConsumer)
+/// (and the perf buffer reader).
+///
+/// Its fd (`AsFd`) turns readable when records arrive; [`ready`](Self::ready) must have said
+/// `false` before waiting on it, or the wake-up may never come: the kernel wakes a ring buffer
+/// only when its consumer has caught up.
+pub trait EventSource: AsFd + sealed::Sealed {
+    /// The next record available now, or `None`.
+    fn next_record(&mut self) -> Option<Result<Record<'_>, Error>>;
+
+    /// Whether [`next_record`](Self::next_record) has something to return now. Called before
+    /// waiting on the fd: it gives the kernel back the space of the records read so far.
+    fn ready(&mut self) -> bool;
+
+    /// The map the records come from.
+    fn map(&self) -> &crate::Map;
+}
+
+impl sealed::Sealed for crate::RingBufConsumer<'_> {}
+
+impl EventSource for crate::RingBufConsumer<'_> {
+    #[inline]
+    fn next_record(&mut self) -> Option<Result<Record<'_>, Error>> {
+        self.next()
+    }
+
+    fn ready(&mut self) -> bool {
+        crate::RingBufConsumer::ready(self)
+    }
+
+    fn map(&self) -> &crate::Map {
+        self.map()
+    }
+}
