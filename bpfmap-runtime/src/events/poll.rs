@@ -78,7 +78,13 @@ impl<'a> EventPoller<'a> {
         source: S,
         mut handler: impl FnMut(Record<'_>) + 'a,
     ) -> Result<&mut Self, Error> {
-        self.push(Box::new(source), Box::new(move |record| Ok(handler(record))))
+        self.push(
+            Box::new(source),
+            Box::new(move |record| {
+                handler(record);
+                Ok(())
+            }),
+        )
     }
 
     /// Adds `source`, whose records are read as `T` ([`Record::read`]) and go to `handler`. A

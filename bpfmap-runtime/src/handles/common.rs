@@ -22,6 +22,7 @@ macro_rules! handle_common {
 
         // By hand: a derive would ask `K: Clone` and `V: Clone`, which the handle never holds.
         impl<$($($p),*)?> Clone for $name<'_, $($($p),*)?> {
+            #[allow(clippy::needless_update)] // Some handles have no field but the map.
             fn clone(&self) -> Self {
                 $name { map: self.map.clone(), ..*self }
             }
