@@ -95,26 +95,23 @@ fn run() -> Result<(), Box<dyn Error>> {
             if !events.wait(Some(Duration::from_secs(10)))? {
                 break;
             }
-            events.consume(|record| {
-                received.push(
-                    // SAFETY: `Event` is Pod, and the length is checked first.
-                    (record.len() == size_of::<Event>())
-                        .then(|| unsafe { std::ptr::read_unaligned(record.as_ptr() as *const Event) }),
-                )
-            })?;
+            while let Some(record) = events.next() {
+                // A length check, then a copy: a record of another size is an error that
+                // names both sizes.
+                received.push(record?.read::<Event>()?);
+            }
         }
         producer.join().map_err(|_| "the producer thread panicked")??;
         Ok(())
     })?;
 
-    for event in received.iter().flatten() {
+    for event in &received {
         println!(
             "event {}: skb->len {} (packet minus Ethernet header) on CPU {}",
             event.seq, event.len, event.cpu
         );
     }
-    let events: Vec<Event> =
-        received.iter().copied().collect::<Option<_>>().ok_or("a record of the wrong size")?;
+    let events = received;
     if events.len() != PACKETS.len() {
         return Err(format!("{} events for {} packets", events.len(), PACKETS.len()).into());
     }

@@ -305,6 +305,8 @@ pub enum Error {
         /// The errno of the epoll call.
         errno: Errno,
     },
+    /// An async reader or writer was made where no tokio runtime with IO enabled runs.
+    NoReactor,
     /// The number of possible CPUs, which sizes every per-CPU value, could not be read.
     PossibleCpus {
         /// What went wrong, in words.
@@ -696,6 +698,10 @@ impl fmt::Display for Error {
                     Errno::EBADF => ": an fd was closed under the poller",
                     _ => "",
                 }
+            ),
+            Error::NoReactor => f.write_str(
+                "cannot read or write asynchronously: no tokio runtime with IO enabled runs here; make the async \
+                 reader inside one (`#[tokio::main]`, or a runtime built with `enable_io()`)",
             ),
             Error::PossibleCpus { problem } => write!(
                 f,

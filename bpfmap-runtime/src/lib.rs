@@ -41,6 +41,8 @@ pub use compat::FieldDiff;
 pub use cpus::possible_cpus;
 pub use errno::Errno;
 pub use error::{Cause, Error, Location, MapLabel, Op, RingProblem};
+#[cfg(feature = "tokio")]
+pub use events::{AsyncEvents, AsyncUserRingBufProducer, RecordStream};
 pub use events::{EventPoller, EventSource, Record};
 pub use handles::{
     Arena, ArenaMemory, ArrayIter, ArrayMap, BloomFilter, CgroupArray, CgroupStorage, CgroupStorageKey,

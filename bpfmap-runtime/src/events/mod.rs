@@ -2,9 +2,13 @@
 //! read as typed values, waited for one source at a time, several at once ([`EventPoller`]),
 //! or asynchronously (the `tokio` feature).
 
+#[cfg(feature = "tokio")]
+mod async_io;
 mod poll;
 mod record;
 
+#[cfg(feature = "tokio")]
+pub use async_io::{AsyncEvents, AsyncUserRingBufProducer, RecordStream};
 pub use poll::EventPoller;
 pub use record::Record;
 

@@ -130,6 +130,9 @@ pub struct RingBufConsumer<'m> {
     pending: Option<&'static str>,
     /// An error `ready` found, reported by the next `next`.
     failed: Option<Error>,
+    /// The record `ready` found at `position` (offset, length, next position): `next` takes
+    /// it without walking the ring again.
+    staged: Option<(usize, usize, u64)>,
     poller: Poller,
     _claim: Claim,
 }
@@ -219,6 +222,7 @@ impl<'m> RingBufConsumer<'m> {
             released: AtomicU64::new(start),
             pending,
             failed: None,
+            staged: None,
             poller,
             _claim: claim,
         })
@@ -257,7 +261,10 @@ impl<'m> RingBufConsumer<'m> {
     pub fn ready(&mut self) -> bool {
         match self.locate() {
             None => false,
-            Some(Ok(_)) => true,
+            Some(Ok(found)) => {
+                self.staged = Some(found);
+                true
+            }
             Some(Err(err)) => {
                 self.failed = Some(err);
                 true
@@ -268,6 +275,11 @@ impl<'m> RingBufConsumer<'m> {
     /// Releases the records handed out, skips discarded ones, and finds the next record
     /// without taking it: its offset in the data, its length and the position after it.
     fn locate(&mut self) -> Option<Result<(usize, usize, u64), Error>> {
+        if let Some(found) = self.staged.take() {
+            // Found by `ready` at the current position, which has not moved since (both take
+            // `&mut self`; `wait` only releases up to it).
+            return Some(Ok(found));
+        }
         if let Some(err) = self.failed.take() {
             return Some(Err(err));
         }
@@ -357,6 +369,16 @@ impl<'m> RingBufConsumer<'m> {
     /// The map.
     pub fn map(&self) -> &Map {
         &self.map
+    }
+
+    /// This consumer, read asynchronously on tokio's reactor: `next().await`, a `Stream` of
+    /// typed records, no thread of its own (the `tokio` feature).
+    ///
+    /// # Errors
+    /// [`Error::NoReactor`] outside a tokio runtime with IO enabled.
+    #[cfg(feature = "tokio")]
+    pub fn into_async(self) -> Result<crate::events::AsyncEvents<Self>, Error> {
+        crate::events::AsyncEvents::new(self)
     }
 
     /// The bytes submitted but not read yet.
@@ -450,6 +472,19 @@ fn check_positions(consumer: u64, producer: u64, size: u64) -> Result<(), &'stat
 impl AsFd for RingBufConsumer<'_> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.map.fd()
+    }
+}
+
+/// The ring's fd, writable while the ring has room: for an event loop of your own.
+impl AsFd for UserRingBufProducer<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.map.fd()
+    }
+}
+
+impl core::fmt::Debug for UserRingBufProducer<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("UserRingBufProducer").field("map", &*self.map).finish()
     }
 }
 
@@ -553,6 +588,30 @@ impl<'m> UserRingBufProducer<'m> {
             len_word.swap(len, Ordering::AcqRel);
         }
         Ok(())
+    }
+
+    /// Writes `value` as one record (its bytes, as a program reads them with
+    /// `bpf_dynptr_read` into the same struct).
+    ///
+    /// # Errors
+    /// As [`write`](Self::write).
+    pub fn write_value<T: crate::Pod>(&mut self, value: &T) -> Result<(), Error> {
+        self.write(crate::pod::bytes_of(value))
+    }
+
+    /// The map.
+    pub fn map(&self) -> &Map {
+        &self.map
+    }
+
+    /// This producer, written asynchronously on tokio's reactor: `write(..).await` waits
+    /// while the ring is full (the `tokio` feature).
+    ///
+    /// # Errors
+    /// [`Error::NoReactor`] outside a tokio runtime with IO enabled.
+    #[cfg(feature = "tokio")]
+    pub fn into_async(self) -> Result<crate::events::AsyncUserRingBufProducer<'m>, Error> {
+        crate::events::AsyncUserRingBufProducer::new(self)
     }
 
     /// Waits (epoll) until the kernel drained records and freed space, or `timeout` passes;
