@@ -253,6 +253,13 @@ fn discarded_records_are_skipped() {
     );
     assert!(events.next().is_none());
     assert_eq!(events.pending(), 0);
+
+    // The same through `consume`, which walks the ring in its own loop.
+    assert_eq!(test_run(&prog, &PACKET), Ok(0));
+    let mut read = Vec::new();
+    assert_eq!(events.consume(|r| read.push(r.to_vec())).expect("consume"), 1);
+    assert_eq!(read, [expected]);
+    assert_eq!(events.pending(), 0, "the discarded record was released too");
 }
 
 /// `bpf_user_ringbuf_drain(commands, callback, NULL, 0)`, where the callback reads each

@@ -515,6 +515,46 @@ fn another_consumer_moving_the_position_is_detected() {
     assert_eq!(consumer.next().transpose().expect("record").map(|r| r.bytes()), Some(&[3; 64][..]));
 }
 
+/// `consume` walks the ring in its own loop (it keeps the producer position it read until it
+/// catches up with it): it refuses what `next` refuses, lends no slice for it, and goes on
+/// from the producer position as `next` does.
+#[test]
+fn consume_refuses_a_corrupt_header_and_a_moved_position() {
+    require_kernel!();
+    let maps = load();
+    let prog = output_program(&maps);
+    let events = maps.map::<Events>().expect("Events");
+    // A fake header of a 4000-byte record, 8 bytes into the first record's payload.
+    let mut value = [0u8; 64];
+    value[8..12].copy_from_slice(&4000u32.to_ne_bytes());
+    emit(&maps, &prog, &value);
+    write_consumer_position(events, 16);
+    let mut consumer = maps.get::<Events>().consumer().expect("consumer");
+    let err = consumer.consume(|_| panic!("no slice for a corrupt header")).expect_err("refused");
+    assert!(
+        matches!(&err, Error::Ring { problem: RingProblem::Corrupt { position: 16, .. }, .. }),
+        "{err:?}"
+    );
+    assert_eq!(consumer.consume(|_| panic!("nothing new")).expect("resumed"), 0);
+
+    // Records at 72, 144 and 216; this consumer reads the first, and a consumer elsewhere
+    // takes the other two.
+    for byte in 1..=3 {
+        emit(&maps, &prog, &[byte; 64]);
+    }
+    assert_eq!(consumer.next().transpose().expect("record").map(|r| r.bytes()), Some(&[1; 64][..]));
+    write_consumer_position(events, 288);
+    let err = consumer.consume(|_| panic!("no slice after a move")).expect_err("the move is reported");
+    assert!(
+        matches!(&err, Error::Ring { problem: RingProblem::SharedConsumer { expected: 72, found: 288 }, .. }),
+        "{err:?}"
+    );
+    emit(&maps, &prog, &[4; 64]);
+    let mut read = Vec::new();
+    assert_eq!(consumer.consume(|r| read.push(r.to_vec())).expect("consume"), 1);
+    assert_eq!(read, [[4; 64].to_vec()]);
+}
+
 /// Maps the user ring's producer page read-write on its own, as any process with the map's fd
 /// can, and writes `position` into it.
 fn write_producer_position(ring: &Map, position: u64) {

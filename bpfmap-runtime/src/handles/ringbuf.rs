@@ -171,6 +171,7 @@ impl Ring {
         Ok(Ring { consumer, producer, page, size })
     }
 
+    #[inline]
     fn consumer_pos(&self) -> &AtomicU64 {
         // SAFETY: the first word of the consumer page: 8-aligned, mapped as long as `self`,
         // and accessed atomically by everyone (the kernel with smp_load_acquire and
@@ -179,6 +180,7 @@ impl Ring {
         unsafe { AtomicU64::from_ptr(self.consumer.ptr().cast()) }
     }
 
+    #[inline]
     fn producer_pos(&self) -> &AtomicU64 {
         // SAFETY: the first word of the producer page, as above.
         unsafe { AtomicU64::from_ptr(self.producer.ptr().cast()) }
@@ -186,6 +188,7 @@ impl Ring {
 
     /// The address of the byte at ring position `position`; at least `size` bytes of the
     /// double mapping follow it.
+    #[inline]
     fn at(&self, position: u64) -> *mut u8 {
         let offset = self.page + (position & (self.size - 1)) as usize;
         // SAFETY: `offset < page + size`, within the `page + 2 * size` bytes mapped.
@@ -326,10 +329,11 @@ impl<'m> RingBufConsumer<'m> {
         }
         self.ring.consumer_pos().store(self.position, Ordering::Release);
         self.released.store(self.position, Ordering::Relaxed);
-        moved.then(|| Error::Ring {
-            map: self.map.label(),
-            problem: RingProblem::SharedConsumer { expected, found },
-        })
+        moved.then(|| self.shared_consumer(expected, found))
+    }
+
+    fn shared_consumer(&self, expected: u64, found: u64) -> Error {
+        Error::Ring { map: self.map.label(), problem: RingProblem::SharedConsumer { expected, found } }
     }
 
     /// Calls `f` on every record available now; returns how many.
@@ -338,11 +342,80 @@ impl<'m> RingBufConsumer<'m> {
     /// As [`next`](Self::next); the records before the error were passed to `f`.
     pub fn consume(&mut self, mut f: impl FnMut(Record<'_>)) -> Result<usize, Error> {
         let mut n = 0;
-        while let Some(record) = self.next() {
-            f(record?);
+        // What `ready` found or failed on goes first, through `next`.
+        if self.staged.is_some() || self.failed.is_some() || self.pending.is_some() {
+            match self.next() {
+                Some(record) => f(record?),
+                None => return Ok(0),
+            }
             n += 1;
         }
-        Ok(n)
+        // The protocol of `next`, record by record (each released before the next is read),
+        // written as one loop that the caller's crate compiles with `f`: the positions and the
+        // mappings' addresses stay in registers (`self`'s fields are only written, so that
+        // they are right whenever `f` runs or panics), and the producer position is read again
+        // only when the consumer has caught up with the last value read (every record before
+        // that value is complete or busy, and `slot_at` checks each length against it).
+        // Through `next`, each record cost a call, a return through memory and a reload of
+        // every address.
+        let (consumer_pos, producer_pos) = (self.ring.consumer_pos(), self.ring.producer_pos());
+        let (data, size) = (self.ring.at(0), self.ring.size);
+        let mut position = self.position;
+        let mut released = self.released.load(Ordering::Relaxed);
+        // Read at the first record.
+        let mut producer = position;
+        loop {
+            // `release`, with its check: only another consumer moves the position from where
+            // this one left it; then, as `release` does, take up from the producer position.
+            let found = consumer_pos.load(Ordering::Relaxed);
+            if found != released {
+                self.position = load_acquire(producer_pos);
+                consumer_pos.store(self.position, Ordering::Release);
+                self.released.store(self.position, Ordering::Relaxed);
+                return Err(self.shared_consumer(released, found));
+            }
+            if position != released {
+                consumer_pos.store(position, Ordering::Release);
+                self.released.store(position, Ordering::Relaxed);
+                released = position;
+            }
+            if position >= producer {
+                producer = load_acquire(producer_pos);
+                if producer.wrapping_sub(position) > size && producer > position {
+                    let err = self.corrupt("the producer is more than a ring ahead of this consumer");
+                    self.position = producer;
+                    return Err(err);
+                }
+            }
+            // SAFETY: as in `next`: `data` starts the data area mapped twice (2 * size bytes);
+            // `position` is 8-aligned (it started so and moves by multiples of 8).
+            match unsafe { slot_at(data, size, position, producer) } {
+                Slot::Empty => return Ok(n),
+                Slot::Skip { next } => {
+                    position = next;
+                    self.position = next;
+                }
+                Slot::Corrupt(what) => {
+                    let err = self.corrupt(what);
+                    self.position = producer;
+                    return Err(err);
+                }
+                Slot::Record { offset, len, next } => {
+                    // Moved before `f` runs, so that a panic in `f` leaves the record released
+                    // by the next call, as `next` would.
+                    position = next;
+                    self.position = next;
+                    // The consumer position passes the record only at the top of this loop,
+                    // after `f` returned, or at a later call (`&mut self` is held meanwhile,
+                    // and this is the ring's only consumer in this process).
+                    // SAFETY: as in `next`: `len` bytes within the double mapping (`slot_at`),
+                    // complete (busy bit clear, read with acquire), and unchanged while lent.
+                    let bytes = unsafe { core::slice::from_raw_parts(data.add(offset).cast_const(), len) };
+                    f(Record::new(bytes, &self.map, None));
+                    n += 1;
+                }
+            }
+        }
     }
 
     /// Waits (epoll) until records are available or `timeout` passes (`None`: forever);
@@ -393,6 +466,7 @@ impl<'m> RingBufConsumer<'m> {
 
 /// A load with acquire semantics that is also allowed on a page mapped without `PROT_WRITE`:
 /// std permits only relaxed atomic loads on read-only memory, so the acquire is a fence.
+#[inline]
 fn load_acquire(word: &AtomicU64) -> u64 {
     let value = word.load(Ordering::Relaxed);
     fence(Ordering::Acquire);
@@ -423,6 +497,8 @@ enum Slot {
 /// `data` is valid for reads of `2 * size` bytes (the data area, mapped twice) and derived
 /// from a pointer that may write (the mapping's); headers are accessed atomically by everyone;
 /// `size` is a power of two of at least 8; `position` is 8-aligned.
+// Inline: `consume` is compiled in the caller's crate and calls this for every record.
+#[inline]
 unsafe fn slot_at(data: *mut u8, size: u64, position: u64, producer: u64) -> Slot {
     if position >= producer {
         return Slot::Empty;
