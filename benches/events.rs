@@ -208,11 +208,10 @@ fn bench_ringbuf() -> Vec<Row> {
     )
 }
 
-/// bpfmap's async ring consumer (the coming `tokio` feature), named "bpfmap async": none yet.
-/// Its `Consumer::consume` will run a current-thread runtime's `block_on` over the async
-/// consumer until `expected` records arrived; the "bpfmap async/bpfmap" ratio then appears.
-fn async_ring_consumers(_ring: &Map) -> Vec<Box<dyn Consumer + '_>> {
-    Vec::new()
+/// bpfmap's async ring consumer (the `tokio` feature), named "bpfmap async": it reads until
+/// `expected` records arrived, for the "bpfmap async/bpfmap" ratio.
+fn async_ring_consumers(ring: &Map) -> Vec<Box<dyn Consumer + '_>> {
+    vec![Box::new(ring::BpfmapAsync::new(ring))]
 }
 
 type Section = fn() -> Vec<Row>;

@@ -294,6 +294,49 @@ impl Consumer for Bpfmap<'_> {
     }
 }
 
+/// bpfmap's async reader (the `tokio` feature) on a current-thread runtime: each drain is one
+/// `block_on` of `AsyncEvents::consume`, which checks the ring before it would sleep on the
+/// fd, as a task that keeps up with a busy ring does.
+pub struct BpfmapAsync<'m> {
+    ring: RingBuf<'m>,
+    runtime: tokio::runtime::Runtime,
+    events: Option<bpfmap::AsyncEvents<RingBufConsumer<'m>>>,
+}
+
+impl<'m> BpfmapAsync<'m> {
+    pub fn new(ring: &'m Map) -> BpfmapAsync<'m> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build().expect("runtime");
+        BpfmapAsync { ring: RingBuf::new(ring).expect("RingBuf handle"), runtime, events: None }
+    }
+}
+
+impl Consumer for BpfmapAsync<'_> {
+    fn name(&self) -> &'static str {
+        "bpfmap async"
+    }
+
+    fn open(&mut self) {
+        let _in_runtime = self.runtime.enter();
+        let consumer = self.ring.consumer().expect("bpfmap consumer");
+        self.events = Some(consumer.into_async().expect("register with tokio"));
+    }
+
+    fn consume(&mut self, expected: u64) -> Tally {
+        let events = self.events.as_mut().expect("opened");
+        let mut tally = Tally::default();
+        self.runtime.block_on(async {
+            while tally.records < expected {
+                events.consume(|record| tally.visit(record.bytes())).await.expect("bpfmap async consume");
+            }
+        });
+        tally
+    }
+
+    fn close(&mut self) {
+        self.events = None;
+    }
+}
+
 /// libbpf-rs's `RingBuffer` over a `MapHandle` of the same map (opened by id), calling
 /// libbpf's `ring_buffer__consume`. The callback is boxed and called through C, so its tally
 /// lives behind an `Rc` rather than on this stack.

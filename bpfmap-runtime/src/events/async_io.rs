@@ -149,15 +149,9 @@ impl<S: EventSource> AsyncEvents<S> {
     ///
     /// # Errors
     /// As [`next`](Self::next); the records before the error were passed to `f`.
-    pub async fn consume(&mut self, mut f: impl FnMut(Record<'_>)) -> Result<usize, Error> {
+    pub async fn consume(&mut self, f: impl FnMut(Record<'_>)) -> Result<usize, Error> {
         self.until_ready().await?;
-        let source = self.source();
-        let mut n = 0;
-        while let Some(record) = source.next_record() {
-            f(record?);
-            n += 1;
-        }
-        Ok(n)
+        self.source().consume_with(f)
     }
 
     /// The records as a [`Stream`] of `T` ([`Record::read`]). It never ends: it waits for

@@ -38,6 +38,38 @@ pub trait EventSource: AsFd + sealed::Sealed {
 
     /// The map the records come from.
     fn map(&self) -> &crate::Map;
+
+    /// Hands every record available now to `f`; returns how many. The same records as
+    /// calling [`next_record`](Self::next_record) until `None`, in one loop that the caller
+    /// compiles with `f`.
+    ///
+    /// # Errors
+    /// The source's errors; the records before the error were passed to `f`.
+    fn consume_with<F: FnMut(Record<'_>)>(&mut self, mut f: F) -> Result<usize, Error>
+    where
+        Self: Sized,
+    {
+        let mut n = 0;
+        while let Some(record) = self.next_record() {
+            f(record?);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// [`consume_with`](Self::consume_with) for a source behind `dyn`, as [`EventPoller`]
+    /// holds them.
+    ///
+    /// # Errors
+    /// As [`consume_with`](Self::consume_with).
+    fn consume_dyn(&mut self, f: &mut dyn FnMut(Record<'_>)) -> Result<usize, Error> {
+        let mut n = 0;
+        while let Some(record) = self.next_record() {
+            f(record?);
+            n += 1;
+        }
+        Ok(n)
+    }
 }
 
 impl sealed::Sealed for crate::RingBufConsumer<'_> {}
@@ -54,5 +86,14 @@ impl EventSource for crate::RingBufConsumer<'_> {
 
     fn map(&self) -> &crate::Map {
         self.map()
+    }
+
+    #[inline]
+    fn consume_with<F: FnMut(Record<'_>)>(&mut self, f: F) -> Result<usize, Error> {
+        self.consume(f)
+    }
+
+    fn consume_dyn(&mut self, f: &mut dyn FnMut(Record<'_>)) -> Result<usize, Error> {
+        self.consume(f)
     }
 }

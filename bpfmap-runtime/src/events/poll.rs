@@ -88,7 +88,8 @@ impl<'a> EventPoller<'a> {
     }
 
     /// Adds `source`, whose records are read as `T` ([`Record::read`]) and go to `handler`. A
-    /// record shorter than `T` makes [`poll`](Self::poll) return the error.
+    /// record shorter than `T` makes [`poll`](Self::poll) return the error, after the other
+    /// records available were handled.
     ///
     /// # Errors
     /// [`Error::Map`] when epoll refuses the source's fd.
@@ -128,8 +129,9 @@ impl<'a> EventPoller<'a> {
     /// (0 on timeout).
     ///
     /// # Errors
-    /// The first error of a source or of a typed read; the records before it were handled,
-    /// and the rest wait for the next call. [`Error::Wait`] when epoll fails.
+    /// The first error of a source (the records before it were handled, the rest wait for
+    /// the next call) or of a typed read (the other records were handled);
+    /// [`Error::Wait`] when epoll fails.
     pub fn poll(&mut self, timeout: Option<Duration>) -> Result<usize, Error> {
         // A ring buffer wakes its fd only once its consumer has caught up: give every source
         // that chance before sleeping, and skip the sleep when one has records already.
@@ -171,12 +173,18 @@ impl<'a> EventPoller<'a> {
 
     fn drain(&mut self, index: usize) -> Result<usize, Error> {
         let Some((source, handler)) = self.sources.get_mut(index) else { return Ok(0) };
-        let mut handled = 0;
-        while let Some(record) = source.next_record() {
-            handler(record?)?;
-            handled += 1;
+        // A handler's error (a typed read of a short record) is kept, and the records after
+        // it still go to the handler: one bad record does not hold up the rest.
+        let mut failed = None;
+        let handled = source.consume_dyn(&mut |record| {
+            if let Err(e) = handler(record) {
+                failed.get_or_insert(e);
+            }
+        })?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(handled),
         }
-        Ok(handled)
     }
 }
 
