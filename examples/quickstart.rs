@@ -2,9 +2,8 @@
 //! demand. `bpfmap::load()` creates it at startup; we write it, read it back and print the
 //! table of every declared map.
 //!
-//! Run as root (or with CAP_BPF): `cargo run --example quickstart`.
-
-use std::process::ExitCode;
+//! Run as root (or with CAP_BPF): `cargo run --example quickstart`. Without privilege, `main`
+//! returns the error, and Rust prints it: the explanation and the remedy.
 
 use bpfmap::{Update, bpf_map};
 
@@ -15,7 +14,7 @@ struct Flows {
     value: u32,
 }
 
-fn run() -> Result<(), bpfmap::Error> {
+fn main() -> Result<(), bpfmap::Error> {
     let maps = bpfmap::load()?;
     let flows = maps.get::<Flows>();
 
@@ -33,14 +32,4 @@ fn run() -> Result<(), bpfmap::Error> {
     println!();
     print!("{maps}");
     Ok(())
-}
-
-fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
 }

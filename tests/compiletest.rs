@@ -25,7 +25,7 @@ fn object_checks() {
             "BPFMAP_REQUIRE_KERNEL=1 but {}",
             missing.join(", ")
         );
-        eprintln!("skipping the check_object! UI tests: {}", missing.join(", "));
+        support::skip::skip(&format!("the check_object! UI tests need {}", missing.join(", ")));
         return;
     }
     let objects = build_objects();

@@ -3,8 +3,9 @@
 
 mod support;
 
+use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bpfmap::{
@@ -18,9 +19,16 @@ struct Flows {
     value: u64,
 }
 
-/// Runs `command` as uid/gid 65534 with no supplementary groups: the kernel clears every
-/// capability when a root process switches to a non-root uid.
-fn unprivileged(mut command: Command) -> std::process::Output {
+/// Runs `program` with `args` (and `envs`) as uid/gid 65534 with no supplementary groups: the
+/// kernel clears every capability when a root process switches to a non-root uid.
+///
+/// The program is opened here, as root, and executed through `/proc/self/fd/N`: that path
+/// leads to the file without walking its directories, so the child runs even where uid 65534
+/// cannot reach the checkout (root's 0700 home, a `mktemp -d` directory).
+fn unprivileged(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let exe = std::fs::File::open(program).unwrap_or_else(|e| panic!("open {}: {e}", program.display()));
+    let mut command = Command::new(format!("/proc/self/fd/{}", exe.as_raw_fd()));
+    command.args(args).envs(envs.iter().copied());
     // SAFETY: the closure runs in the child between fork and exec and only makes
     // async-signal-safe system calls.
     unsafe {
@@ -35,7 +43,10 @@ fn unprivileged(mut command: Command) -> std::process::Output {
             Ok(())
         });
     }
-    command.output().expect("spawn the unprivileged child")
+    // `exe` (close-on-exec) stays open in the child until the exec has found the file.
+    let out = command.output().expect("spawn the unprivileged child");
+    drop(exe);
+    out
 }
 
 /// The privilege tests re-run this test binary as an unprivileged child, which runs only
@@ -61,9 +72,11 @@ fn unprivileged_child() {
 #[test]
 fn without_privilege_load_names_the_map_and_the_remedy() {
     require_kernel!();
-    let mut child = Command::new(std::env::current_exe().expect("test binary"));
-    child.args(["--exact", "unprivileged_child", "--nocapture", "--test-threads=1"]).env(CHILD, "1");
-    let out = unprivileged(child);
+    let out = unprivileged(
+        &std::env::current_exe().expect("test binary"),
+        &["--exact", "unprivileged_child", "--nocapture", "--test-threads=1"],
+        &[(CHILD, "1")],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "child failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(
@@ -73,13 +86,45 @@ fn without_privilege_load_names_the_map_and_the_remedy() {
     let message = stdout.lines().find_map(|l| l.strip_prefix("message=")).expect("message line");
     assert!(
         message.starts_with(
-            "cannot create map `priv_flows` (hash, declared as `Flows` at tests/failures.rs:16): EPERM \
+            "cannot create map `priv_flows` (hash, declared as `Flows` at tests/failures.rs:17): EPERM \
              (operation not permitted): this process lacks CAP_BPF; run as root or grant CAP_BPF (and \
              CAP_PERFMON/CAP_NET_ADMIN for some types); see /proc/sys/kernel/unprivileged_bpf_disabled"
         ),
         "{message}"
     );
 }
+
+/// The checkout may sit where others cannot enter (root's home is 0700 on Debian, and so is a
+/// `mktemp -d` directory): this binary, hard-linked into a 0700 directory, runs the privilege
+/// test from there, whose unprivileged child must still start.
+#[test]
+fn the_privilege_test_passes_from_a_directory_others_cannot_enter() {
+    require_kernel!();
+    if std::env::var_os(CHILD).is_some() || std::env::var_os(PRIVATE_COPY).is_some() {
+        return;
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("private-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("private dir");
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).expect("chmod 0700");
+    let copy = dir.join("failures");
+    let exe = std::env::current_exe().expect("test binary");
+    std::fs::hard_link(&exe, &copy)
+        .or_else(|_| std::fs::copy(&exe, &copy).map(drop))
+        .expect("link the binary");
+    let out = Command::new(&copy)
+        .args(["--exact", "without_privilege_load_names_the_map_and_the_remedy", "--test-threads=1"])
+        .env(PRIVATE_COPY, "1")
+        .current_dir(&dir)
+        .output()
+        .expect("run the copy");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("1 passed"), "the test ran: {stdout}");
+}
+
+/// Set in the copy that runs from a 0700 directory, so that it does not copy itself again.
+const PRIVATE_COPY: &str = "BPFMAP_FAILURES_PRIVATE_COPY";
 
 /// `target/debug/examples/quickstart`, built if `cargo test` did not build it already.
 fn quickstart() -> PathBuf {
@@ -100,13 +145,16 @@ fn quickstart() -> PathBuf {
 #[test]
 fn the_quickstart_without_privilege_prints_the_explanation_and_fails() {
     require_kernel!();
-    let out = unprivileged(Command::new(quickstart()));
+    // Its `main` returns `Result<(), bpfmap::Error>`: Rust prints `Error: ` and the error's
+    // `Debug`, which is the explained message, not the variant's fields.
+    let out = unprivileged(&quickstart(), &[], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(out.stdout.is_empty());
+    assert!(!stderr.contains("Create {") && !stderr.contains("MapLabel"), "{stderr}");
     assert!(
         stderr.starts_with(
-            "error: cannot create map `flows` (hash, declared as `Flows` at examples/quickstart.rs:13): EPERM \
+            "Error: cannot create map `flows` (hash, declared as `Flows` at examples/quickstart.rs:12): EPERM \
              (operation not permitted): this process lacks CAP_BPF; run as root or grant CAP_BPF"
         ),
         "{stderr}"

@@ -145,7 +145,6 @@ pub enum Cause {
 }
 
 /// Everything that can go wrong in bpfmap.
-#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// A map definition breaks a rule of `BPF_MAP_CREATE`; found before the syscall.
@@ -782,17 +781,76 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+/// The message already says everything, the errno and the broken rule included, so there is
+/// no `source()`: an error chain would say them twice (the API guidelines' rule: a cause is
+/// either displayed or returned as the source, not both). [`Error::errno`] and the variants'
+/// fields give them to code.
+impl std::error::Error for Error {}
+
+impl Error {
+    /// The variant's name, for `{:#?}`.
+    fn kind(&self) -> &'static str {
         match self {
-            Error::Invalid { rule, .. } => Some(rule),
-            Error::Create { errno, .. }
-            | Error::Map { errno, .. }
-            | Error::Open { errno, .. }
-            | Error::Pin { errno, .. }
-            | Error::Batch { errno, .. }
-            | Error::Btf { errno, .. } => Some(errno),
-            _ => None,
+            Error::Invalid { .. } => "Invalid",
+            Error::Create { .. } => "Create",
+            Error::Map { .. } => "Map",
+            Error::DuplicateName { .. } => "DuplicateName",
+            Error::Mismatch { .. } => "Mismatch",
+            Error::IterationAborted { .. } => "IterationAborted",
+            Error::ObjectUnreadable { .. } => "ObjectUnreadable",
+            Error::ObjectMismatch { .. } => "ObjectMismatch",
+            Error::PinMismatch { .. } => "PinMismatch",
+            Error::Pin { .. } => "Pin",
+            Error::PinRoot { .. } => "PinRoot",
+            Error::Open { .. } => "Open",
+            Error::NotAMap { .. } => "NotAMap",
+            Error::NotLoaded { .. } => "NotLoaded",
+            Error::Batch { .. } => "Batch",
+            Error::InUse { .. } => "InUse",
+            Error::Ring { .. } => "Ring",
+            Error::LockUnknown { .. } => "LockUnknown",
+            Error::Btf { .. } => "Btf",
+            Error::Wait { .. } => "Wait",
+            Error::NoReactor => "NoReactor",
+            Error::PossibleCpus { .. } => "PossibleCpus",
         }
+    }
+}
+
+/// The explained message, as [`Display`](fmt::Display) writes it: what `main` prints when it
+/// returns `Err` (`fn main() -> Result<(), bpfmap::Error>`) and what `unwrap` shows. `{:#?}`
+/// adds the variant, the map and the errno on lines of their own.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)?;
+        if f.alternate() {
+            write!(f, "\n  kind: {}", self.kind())?;
+            if let Some(map) = self.map() {
+                write!(f, "\n  map: {map:?}")?;
+            }
+            if let Some(errno) = self.errno() {
+                write!(f, "\n  errno: {}", errno.name())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_is_the_explained_message_and_the_errno_is_said_once() {
+        let err = Error::NotLoaded { rust_name: "Flows" };
+        assert_eq!(format!("{err:?}"), err.to_string(), "what `main` prints is the message");
+        let err = Error::Wait { errno: Errno::EMFILE };
+        let alternate = format!("{err:#?}");
+        assert!(alternate.starts_with(&err.to_string()), "{alternate}");
+        assert!(
+            alternate.contains("\n  kind: Wait") && alternate.contains("\n  errno: EMFILE"),
+            "{alternate}"
+        );
+        assert!(std::error::Error::source(&err).is_none(), "the errno is in the message, not a source too");
     }
 }

@@ -100,7 +100,9 @@ macro_rules! require_bpffs {
                 panic!("BPFMAP_REQUIRE_KERNEL=1 but a bpffs cannot be mounted here: {why}")
             }
             Err(why) => {
-                eprintln!("skipping pin test: {why}; run as root (CAP_SYS_ADMIN mounts bpffs)");
+                $crate::support::skip::skip(&format!(
+                    "a bpffs cannot be mounted here ({why}); run as root (CAP_SYS_ADMIN mounts bpffs)"
+                ));
                 return;
             }
         }

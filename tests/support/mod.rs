@@ -6,6 +6,7 @@ pub mod bpffs;
 pub mod cgroup;
 pub mod child;
 pub mod objects;
+pub mod skip;
 pub mod tools;
 
 use std::sync::OnceLock;
@@ -20,7 +21,7 @@ pub fn kernel_available() -> bool {
             panic!("BPFMAP_REQUIRE_KERNEL=1 but bpf() is refused here: {why}")
         }
         Err(why) => {
-            eprintln!("skipping kernel test: bpf() is refused here ({why}); run as root or with CAP_BPF");
+            skip::skip(&format!("bpf() is refused here ({why}); run as root or with CAP_BPF"));
             false
         }
     }

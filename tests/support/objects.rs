@@ -38,7 +38,7 @@ pub fn build_or_skip(stem: &str) -> Option<PathBuf> {
             panic!("BPFMAP_REQUIRE_KERNEL=1 but the object cannot be built: {why}")
         }
         Err(why) => {
-            eprintln!("skipping object test: {why}");
+            super::skip::skip(&format!("a BPF object cannot be built here ({why})"));
             None
         }
     }

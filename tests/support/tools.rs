@@ -56,7 +56,7 @@ macro_rules! require_tools {
             if std::env::var("BPFMAP_REQUIRE_KERNEL").as_deref() == Ok("1") {
                 panic!("BPFMAP_REQUIRE_KERNEL=1 but {}; install the tools (`apt-get install bpftool clang llvm libbpf-dev`, as .ci/run does)", missing.join(", "));
             }
-            eprintln!("skipping interop test: {}; install the tools (`apt-get install bpftool clang llvm libbpf-dev`, as .ci/run does)", missing.join(", "));
+            $crate::support::skip::skip(&format!("{}; install the tools (`apt-get install bpftool clang llvm libbpf-dev`, as .ci/run does)", missing.join(", ")));
             return;
         }
     };
