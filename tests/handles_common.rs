@@ -7,7 +7,7 @@ mod support;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
-use bpfmap::{Errno, Error, LpmKey, Map, MapInfo, Op, PerCpuValues, Update, bpf_map};
+use bpfmap::{Errno, Error, LpmKey, Map, MapInfo, Op, PerCpuValues, Update, WhenFull, bpf_map};
 
 #[bpf_map(type = "hash", max_entries = 8)]
 struct Hash {
@@ -254,13 +254,13 @@ fn keyless_handles() {
     let maps = load();
     let fifo = identity!(maps, Fifo);
     let lifo = identity!(maps, Lifo);
-    fifo.push(&1, Update::Any).expect("push");
-    lifo.push(&1, Update::Any).expect("push");
+    fifo.push(&1, WhenFull::Refuse).expect("push");
+    lifo.push(&1, WhenFull::Refuse).expect("push");
     freeze("queue", fifo.freeze(), fifo.freeze());
     freeze("stack", lifo.freeze(), lifo.freeze());
-    assert_frozen("push", fifo.push(&2, Update::Any));
+    assert_frozen("push", fifo.push(&2, WhenFull::Refuse));
     assert_frozen("pop", fifo.pop());
-    assert_frozen("push", lifo.push(&2, Update::Any));
+    assert_frozen("push", lifo.push(&2, WhenFull::Refuse));
     assert_frozen("pop", lifo.pop());
     assert_eq!(fifo.peek().expect("peek still works"), Some(1));
     assert_eq!(lifo.peek().expect("peek still works"), Some(1));

@@ -4,7 +4,7 @@
 
 mod support;
 
-use bpfmap::{Errno, Error, Op, Update, bpf_map};
+use bpfmap::{Errno, Error, Op, WhenFull, bpf_map};
 use support::bpf::{
     Alu, Asm, BPF_EXIST, Insn, Jmp, MAP_PEEK_ELEM, MAP_POP_ELEM, MAP_PUSH_ELEM, PROG_TYPE_SOCKET_FILTER, R0,
     R1, R2, R3, R10, Size, load_prog, test_run,
@@ -100,7 +100,7 @@ fn rust_pushes_and_a_program_pops_or_peeks() {
     let peek = socket_filter(&take_program(maps.map::<Jobs>().expect("Jobs"), MAP_PEEK_ELEM));
     assert_eq!(test_run(&pop, &PACKET), Ok(EMPTY), "an empty queue pops nothing");
     for value in [5, 6, 7] {
-        jobs.push(&value, Update::Any).expect("push");
+        jobs.push(&value, WhenFull::Refuse).expect("push");
     }
     assert_eq!(test_run(&peek, &PACKET), Ok(5));
     assert_eq!(test_run(&peek, &PACKET), Ok(5), "peeking takes nothing");
@@ -113,8 +113,8 @@ fn rust_pushes_and_a_program_pops_or_peeks() {
 
     let undo = maps.get::<Undo>();
     let pop = socket_filter(&take_program(maps.map::<Undo>().expect("Undo"), MAP_POP_ELEM));
-    undo.push(&1, Update::Any).expect("push");
-    undo.push(&2, Update::Any).expect("push");
+    undo.push(&1, WhenFull::Refuse).expect("push");
+    undo.push(&2, WhenFull::Refuse).expect("push");
     assert_eq!(test_run(&pop, &PACKET), Ok(2), "a stack pops the newest");
     assert_eq!(undo.pop().expect("pop"), Some(1));
 }
@@ -126,24 +126,22 @@ fn a_full_map_refuses_with_any_and_drops_the_oldest_with_exist() {
     let jobs = maps.get::<Jobs>();
     let undo = maps.get::<Undo>();
     for value in 1..=4 {
-        jobs.push(&value, Update::Any).expect("push within max_entries");
-        undo.push(&value, Update::Any).expect("push within max_entries");
+        jobs.push(&value, WhenFull::Refuse).expect("push within max_entries");
+        undo.push(&value, WhenFull::Refuse).expect("push within max_entries");
     }
-    let err = jobs.push(&5, Update::Any).expect_err("full");
+    let err = jobs.push(&5, WhenFull::Refuse).expect_err("full");
     assert_eq!(err.errno(), Some(Errno::E2BIG), "{err}");
     assert!(matches!(&err, Error::Map { op: Op::Update(_), map, .. } if map.name == "jobs"), "{err:?}");
-    let err = jobs.push(&5, Update::NoExist).expect_err("NoExist is no policy for a queue");
-    assert_eq!(err.errno(), Some(Errno::EINVAL), "{err}");
 
-    jobs.push(&5, Update::Exist).expect("push over the oldest");
-    undo.push(&5, Update::Exist).expect("push over the oldest");
+    jobs.push(&5, WhenFull::DropOldest).expect("push over the oldest");
+    undo.push(&5, WhenFull::DropOldest).expect("push over the oldest");
     assert_eq!(jobs.drain().collect::<Result<Vec<_>, _>>().expect("drain"), [2, 3, 4, 5], "1 was dropped");
     assert_eq!(undo.drain().collect::<Result<Vec<_>, _>>().expect("drain"), [5, 4, 3, 2], "1 was dropped");
     assert_eq!(jobs.drain().count(), 0, "draining an empty queue yields nothing");
 
     // A program's push with BPF_EXIST does the same.
     for value in 1..=4 {
-        jobs.push(&value, Update::Any).expect("refill");
+        jobs.push(&value, WhenFull::Refuse).expect("refill");
     }
     let prog = socket_filter(&push_program(maps.map::<Jobs>().expect("Jobs"), &[10, 11], BPF_EXIST));
     assert_eq!(test_run(&prog, &PACKET), Ok(0));

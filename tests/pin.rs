@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use bpfmap::{
     Errno, Error, FieldDiff, Loader, Map, MapDecl, MapDef, MapFlags, MapName, MapOfMaps, MapType, Maps,
-    OnMismatch, Update, bpf_map,
+    OnMismatch, Update, WhenFull, bpf_map,
 };
 use support::bpffs::{self, Bpffs};
 
@@ -159,7 +159,7 @@ fn a_second_load_reuses_the_pins_and_their_data() {
     let slot = first.map::<Slot>().expect("slot");
     first.get::<Tables>().set(&3, slot, Update::Any).expect("tables");
     first.get::<Slots>().set(&2, slot, Update::Any).expect("slots");
-    first.get::<Scratch>().push(&9, Update::Any).expect("scratch");
+    first.get::<Scratch>().push(&9, WhenFull::Refuse).expect("scratch");
     let pinned_ids = [
         id_of::<Config>(&first),
         id_of::<Devices>(&first),

@@ -49,7 +49,8 @@ pub use handles::{
     CpuMap, DevMap, HashDrain, HashIter, HashMap, Keys, LocalStorage, LpmIter, LpmKey, LpmTrie, MapOfMaps,
     MapRef, MmapArray, MmapArrayReadOnly, MmapIter, PerCpuArray, PerCpuCgroupStorage, PerCpuDrain,
     PerCpuHashMap, PerCpuIter, PerCpuValues, PerfEventArray, ProgArray, Queue, ReuseportSockArray, RingBuf,
-    RingBufConsumer, SockMap, Stack, StackTraceMap, Update, UserRingBuf, UserRingBufProducer, XskMap,
+    RingBufConsumer, SockMap, Stack, StackTraceMap, Update, UserRingBuf, UserRingBufProducer, WhenFull,
+    XskMap,
 };
 pub use loader::{Loader, Memlock, OnMismatch, load};
 pub use map::{Map, MapBtf, MapInfo, bpf_create_map, create_map};

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 // The BPF side of tests/interop.rs: a socket filter that shares `io_shared` with the Rust
 // side. bpftool loads it against the map bpfmap created and pinned (`map name io_shared
-// pinned PATH`), so the definition below must match `Shared` in interop.rs, as libbpf checks.
+// pinned PATH`), so the definition below must match `Shared` in interop.rs: libbpf's
+// reuse of a pinned map compares nothing, so a mismatch would go unnoticed until the program
+// read the wrong bytes (tests/interop.rs pins this down).
 // Each run reads the value at key 0 and writes twice it plus one at key 1.
 
 #include <linux/bpf.h>

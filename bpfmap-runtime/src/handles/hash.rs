@@ -11,8 +11,11 @@ use crate::{Error, Map, Pod};
 /// A `hash` or `lru_hash` map with keys `K` and values `V`.
 ///
 /// Obtained from [`Maps::get`](crate::Maps::get) for a declared map, or with
-/// [`HashMap::new`] for a map created at run time. Every method is one syscall (iteration:
-/// one per key and one per value); the handle is `Copy` and can be shared between threads.
+/// [`HashMap::new`] for a map created at run time (or [`Maps::owned`](crate::Maps::owned) for
+/// one that moves into a thread or task). Every element method is one syscall; iteration,
+/// `drain` and the `_batch` methods read and write in batches (`BPF_MAP_*_BATCH`, thousands of
+/// entries per syscall, with a key-by-key fallback on kernels without them). The handle is
+/// `Clone`, `Send` and `Sync`: share it between threads.
 ///
 /// ```no_run
 /// use bpfmap::{bpf_map, Update};

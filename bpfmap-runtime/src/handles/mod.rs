@@ -32,7 +32,7 @@ pub use lpm::{LpmIter, LpmKey, LpmTrie};
 pub use map_of_maps::MapOfMaps;
 pub use mmap::{MmapArray, MmapArrayReadOnly, MmapIter};
 pub use percpu::{PerCpuArray, PerCpuDrain, PerCpuHashMap, PerCpuIter, PerCpuValues};
-pub use queue::{Queue, Stack};
+pub use queue::{Queue, Stack, WhenFull};
 pub use ringbuf::{RingBuf, RingBufConsumer, UserRingBuf, UserRingBufProducer};
 pub use stack_trace::StackTraceMap;
 pub use storage::{CgroupStorage, CgroupStorageKey, PerCpuCgroupStorage};

@@ -4,6 +4,26 @@ use super::MapRef;
 use core::mem::MaybeUninit;
 
 use super::{Types, Update, check_shape};
+
+/// What [`Queue::push`] and [`Stack::push`] do when the map is full: the two policies the
+/// kernel has (`BPF_ANY` and `BPF_EXIST` for a queue or stack; it refuses `BPF_NOEXIST`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum WhenFull {
+    /// Refuse the value: the push fails with `E2BIG`.
+    #[default]
+    Refuse,
+    /// Drop the oldest value to make room, so the newest always goes in.
+    DropOldest,
+}
+
+impl WhenFull {
+    const fn update(self) -> Update {
+        match self {
+            WhenFull::Refuse => Update::Any,
+            WhenFull::DropOldest => Update::Exist,
+        }
+    }
+}
 use crate::error::Op;
 use crate::pod::bytes_of;
 use crate::rules::Family;
@@ -26,10 +46,10 @@ macro_rules! queue_like {
                 Ok($name { map, _types: Types::default() })
             }
 
-            /// Pushes `value`. With [`Update::Any`] a full map refuses it (`E2BIG`); with
-            /// [`Update::Exist`] a full map drops its oldest value to make room.
-            /// ([`Update::NoExist`] is refused by the kernel with `EINVAL`.)
-            pub fn push(&self, value: &V, update: Update) -> Result<(), Error> {
+            /// Pushes `value`; `when_full` says what a full map does: refuse it (`E2BIG`), or
+            /// drop its oldest value to make room (the kernel has no third policy).
+            pub fn push(&self, value: &V, when_full: WhenFull) -> Result<(), Error> {
+                let update = when_full.update();
                 // SAFETY: the map has no key (key_size 0) and V is its value size, as `new`, the
                 // only way to make this handle, checked (`check_shape::<(), V>`).
                 unsafe { sys::update(self.map.fd(), core::ptr::null(), bytes_of(value).as_ptr(), update.flags()) }
@@ -81,15 +101,15 @@ queue_like! {
     /// A `queue` map: first in, first out.
     ///
     /// ```no_run
-    /// use bpfmap::{bpf_map, Update};
+    /// use bpfmap::{bpf_map, WhenFull};
     ///
     /// #[bpf_map(type = "queue", max_entries = 64)]
     /// struct Jobs { value: u64 }
     ///
     /// let maps = bpfmap::load()?;
     /// let jobs = maps.get::<Jobs>();
-    /// jobs.push(&1, Update::Any)?;
-    /// jobs.push(&2, Update::Any)?;
+    /// jobs.push(&1, WhenFull::Refuse)?;
+    /// jobs.push(&2, WhenFull::Refuse)?;
     /// assert_eq!(jobs.peek()?, Some(1));
     /// assert_eq!(jobs.pop()?, Some(1));
     /// assert_eq!(jobs.pop()?, Some(2));

@@ -108,6 +108,19 @@ impl MapFlags {
     /// Every bit some kernel defines.
     pub const KNOWN: MapFlags = MapFlags((1 << 20) - 1);
 
+    /// No flags, as `bitflags` types spell it: `MapFlags::empty()` is [`MapFlags::EMPTY`].
+    ///
+    /// ```
+    /// use bpfmap::MapFlags;
+    ///
+    /// let flags = MapFlags::empty() | MapFlags::NO_PREALLOC;
+    /// assert!(MapFlags::empty().is_empty());
+    /// assert_eq!(flags.bits(), 1);
+    /// ```
+    pub const fn empty() -> MapFlags {
+        MapFlags::EMPTY
+    }
+
     /// The flags with these bits, known or not.
     pub const fn from_bits_retain(bits: u32) -> MapFlags {
         MapFlags(bits)
