@@ -118,6 +118,28 @@ impl Mmap {
         }
     }
 
+    /// Maps the first `len` bytes of `fd` (not a map: a perf event's ring), shared and
+    /// read-write.
+    pub(crate) fn of_fd(fd: std::os::fd::BorrowedFd<'_>, len: usize) -> Result<Mmap, Errno> {
+        // SAFETY: a new shared mapping of an fd creates memory and touches none of ours; the
+        // kernel checks the length and protection against the fd.
+        let ptr = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                std::os::fd::AsRawFd::as_raw_fd(&fd),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(Errno::last());
+        }
+        // Never null: the address was not fixed.
+        NonNull::new(ptr.cast::<u8>()).map(|ptr| Mmap { ptr, len }).ok_or(Errno::EINVAL)
+    }
+
     /// The start of the mapping.
     pub(crate) fn ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
