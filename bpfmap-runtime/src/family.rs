@@ -93,6 +93,6 @@ families! {
     /// `sk_storage`, `task_storage`, `inode_storage`, `cgrp_storage`:
     /// [`LocalStorage`](handles::LocalStorage).
     LocalStorage => handles::LocalStorage<'m, V>, |map| handles::LocalStorage::new(map);
-    /// Types with no typed handle: the untyped [`Map`], through a [`MapRef`].
+    /// Types with no typed handle: the untyped [`Map`](crate::Map), through a [`MapRef`].
     Untyped => MapRef<'m>, |map| Ok(map);
 }

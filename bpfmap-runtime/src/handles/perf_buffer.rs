@@ -839,19 +839,20 @@ impl<'m> PerfBufferReader<'m> {
 /// by the part from the start.
 ///
 /// # Safety
-/// `data` is valid for reads of `size` bytes during `'a`; `offset < size` and `len <= size`;
-/// the `len` bytes from `offset`, wrapping at `size`, are not written during `'a`.
-unsafe fn sample_bytes<'a>(
+/// `data` is valid for reads of `size` bytes while the returned slice lives; `offset < size`
+/// and `len <= size`; the `len` bytes from `offset`, wrapping at `size`, are not written while
+/// the returned slice lives.
+unsafe fn sample_bytes(
     data: *const u8,
     size: usize,
     offset: usize,
     len: usize,
-    scratch: &'a mut Vec<u8>,
-) -> &'a [u8] {
+    scratch: &mut Vec<u8>,
+) -> &[u8] {
     debug_assert!(offset < size && len <= size);
     let to_end = size - offset;
     if len <= to_end {
-        // SAFETY: `offset + len <= size`: within the data, and not written during 'a.
+        // SAFETY: `offset + len <= size`: within the data, and not written while the slice lives.
         return unsafe { core::slice::from_raw_parts(data.add(offset), len) };
     }
     scratch.clear();
