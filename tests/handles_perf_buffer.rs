@@ -508,3 +508,68 @@ fn a_reader_of_an_owned_map_moves_to_another_thread() {
     let (bytes, cpu) = thread.join().expect("the reader thread");
     assert_eq!(&bytes[..48], &expected(&sent, cpu.expect("a CPU"))[..]);
 }
+
+/// Whether `fd` is readable within `timeout_ms`, as poll(2) (any event loop) sees it.
+fn readable(fd: std::os::fd::BorrowedFd<'_>, timeout_ms: i32) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut pollfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd for the call.
+    let n = unsafe { libc::poll(&mut pollfd, 1, timeout_ms) };
+    assert!(n >= 0, "poll: {}", std::io::Error::last_os_error());
+    n == 1 && pollfd.revents & libc::POLLIN != 0
+}
+
+#[test]
+fn the_reader_fd_turns_readable_when_a_sample_arrives() {
+    use std::os::fd::AsFd;
+    require_kernel!();
+    let _serial = support::serial();
+    let maps = load();
+    let prog = output_program(&maps);
+    let mut reader = reader(&maps, 8);
+    assert!(!readable(reader.as_fd(), 0), "nothing was sent");
+    for cpu in online_cpus() {
+        pin(cpu);
+        let value = value(16, cpu);
+        assert_eq!(emit(&maps, &prog, &value), 0);
+        // The kernel wakes the event from an irq_work, just after the program ran.
+        assert!(readable(reader.as_fd(), 60_000), "a sample on CPU {cpu} makes the fd readable");
+        assert!(reader.ready(), "and `ready` agrees");
+        let read = read_all(&mut reader);
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].1, Some(cpu));
+        assert!(!reader.ready(), "everything was read");
+    }
+}
+
+#[test]
+fn samples_of_every_cpu_are_read_in_order_per_cpu() {
+    require_kernel!();
+    let _serial = support::serial();
+    let maps = load();
+    let prog = output_program(&maps);
+    let cpus = online_cpus();
+    let mut reader = reader(&maps, 8);
+    let mut sent: Vec<(u32, Vec<u8>)> = Vec::new();
+    for round in 0..5u32 {
+        for &cpu in &cpus {
+            pin(cpu);
+            let value = value(8 + 8 * (round as usize % 7), round * 100 + cpu);
+            assert_eq!(emit(&maps, &prog, &value), 0);
+            sent.push((cpu, expected(&value, cpu)));
+        }
+    }
+    let read = read_all(&mut reader);
+    assert_eq!(read.len(), sent.len(), "every sample of every CPU");
+    for &cpu in &cpus {
+        let from: Vec<&[u8]> =
+            read.iter().filter(|(_, on)| *on == Some(cpu)).map(|(bytes, _)| &bytes[..]).collect();
+        let to: Vec<&[u8]> = sent.iter().filter(|(on, _)| *on == cpu).map(|(_, bytes)| &bytes[..]).collect();
+        assert_eq!(from.len(), to.len(), "CPU {cpu}");
+        for (got, want) in from.iter().zip(&to) {
+            assert_eq!(&got[..want.len()], *want, "CPU {cpu}: in the order sent");
+        }
+    }
+    assert!(reader.next().is_none());
+    assert!(!reader.ready());
+}

@@ -24,10 +24,12 @@
 //!    ([`RingBuf::consumer`](crate::RingBuf::consumer) refuses a second one): the record is
 //!    lent as `&[u8]` until the next record is asked for. Overwrite-mode rings
 //!    (`rb_overwrite`), where the kernel reuses space the consumer has not released, get no
-//!    consumer.
+//!    consumer. A perf buffer's sample is lent the same way, until its reader writes
+//!    `data_tail` past it; the reader owns its perf events' fds, so nobody else moves it.
 //! 4. **Every length or offset read from mapped memory is checked against the mapping**
 //!    before it becomes a pointer: a ring record's length against the ring and the producer
-//!    position, the positions against each other. Sizes of mappings come from the kernel's
+//!    position, the positions against each other; a perf record's size and its sample's raw
+//!    size against `data_head` and the ring. Sizes of mappings come from the kernel's
 //!    own report of the map (`BPF_OBJ_GET_INFO_BY_FD`), not from a declaration.
 //! 5. **Read-only where the kernel says so.** A frozen array, or one that programs may only
 //!    read (`rdonly_prog`), is mapped without `PROT_WRITE`, as a [`ReadOnly`] view with no way

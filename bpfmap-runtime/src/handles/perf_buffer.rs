@@ -389,10 +389,11 @@ impl CpuRing {
     /// The 8-byte word at `at` (one of the `DATA_*` offsets) of the metadata page.
     fn word(&self, at: usize) -> &AtomicU64 {
         debug_assert!(at.is_multiple_of(8) && at + 8 <= META_LEN);
-        // SAFETY: `at` is 8-aligned and `at + 8 <= META_LEN`, within the mapping (of at least
-        // two pages: `open` maps 1 + pages, and pages >= 1), which is page-aligned and lives as
-        // long as `self`. The kernel accesses these words with single 8-byte loads and stores
-        // (`READ_ONCE`, `WRITE_ONCE`), and so does this reader, through this atomic.
+        // The mapping is page-aligned, at least two pages (`open` maps 1 + pages, pages >= 1)
+        // and lives as long as `self`; the kernel accesses these words with single 8-byte loads
+        // and stores (`READ_ONCE`, `WRITE_ONCE`), as this reader does through the atomic.
+        // SAFETY: `at` is 8-aligned and `at + 8 <= META_LEN`: an aligned word in the mapping,
+        // only ever accessed atomically.
         unsafe { AtomicU64::from_ptr(self.mmap.ptr().add(at).cast()) }
     }
 
@@ -567,11 +568,13 @@ impl<'m> PerfBufferReader<'m> {
         ring.tail = found.next;
         self.lent = Some(found.ring);
         let cpu = ring.cpu;
-        // SAFETY: the data is `size` bytes mapped for as long as `self`; `slot_at` checked that
-        // the sample's `len` bytes at `offset` (wrapping at the end) lie between `data_tail` and
-        // the `data_head` the kernel published, and `offset < size`, `len < size`. The kernel
-        // does not write them until `data_tail` passes them, which only this reader moves (its
-        // events' fds are its own), on the next call, after the record's borrow ends.
+        // `slot_at` checked that the sample's `len` bytes at `offset` (wrapping at the end) lie
+        // between `data_tail` and the `data_head` the kernel published, with `offset < size` and
+        // `len < size`. The kernel does not write them until `data_tail` passes them, which only
+        // this reader moves (its events' fds are its own), on the next call, after the record's
+        // borrow (of `self`) ends.
+        // SAFETY: the data is `size` bytes mapped while `self` lives; the sample is within it
+        // (`slot_at`) and not written while the record borrows the reader (above).
         let bytes = unsafe {
             sample_bytes(ring.data(), ring.size as usize, found.offset, found.len, &mut self.scratch)
         };
@@ -630,12 +633,13 @@ impl<'m> PerfBufferReader<'m> {
                 ring.refreshed = true;
             }
             while ring.tail != ring.head {
-                // SAFETY: `data()` is the ring's data, `size` bytes (a power of two of at least
-                // 8) mapped as long as `self` and 8-aligned (a page-aligned mapping, an
-                // 8-aligned offset); `head` was loaded with acquire, so the records before it
-                // are complete, and the kernel does not write them until `data_tail` passes
-                // them. `slot_at` reads nothing else: it checks `head` against `tail` and the
-                // ring, and each size against `head`, before reading past a header.
+                // `data()` is the ring's data, `size` bytes (a power of two of at least 8) mapped
+                // as long as `self` and 8-aligned (a page-aligned mapping, an 8-aligned offset,
+                // both checked in `open`); `head` was loaded with acquire, so the records before
+                // it are complete, and the kernel does not write them until `data_tail` passes
+                // them. `slot_at` checks `head` against `tail` and the ring before reading.
+                // SAFETY: `slot_at`'s contract: valid, aligned data of `size` bytes, a power of
+                // two, whose bytes from `tail` to `head` are not written (above).
                 let slot = unsafe { slot_at(ring.data(), ring.size, ring.tail, ring.head) };
                 match slot {
                     Slot::Sample { offset, len, next } => {
@@ -910,10 +914,12 @@ unsafe fn slot_at(data: *const u8, size: u64, tail: u64, head: u64) -> Slot {
     // data (size is a multiple of 8), so they neither wrap nor run past `head`.
     let mask = size - 1;
     let at = |k: u64| ((tail + k) & mask) as usize;
-    // SAFETY: the header's 8 bytes at `at(0)`, as above (`unread >= 8`); u32 and u16 fields at
-    // their natural alignment.
-    let (kind, len) =
-        unsafe { (data.add(at(0)).cast::<u32>().read(), data.add(at(0) + 6).cast::<u16>().read()) };
+    // The header's 8 bytes at `at(0)` are in the data and in `tail..head`, as above
+    // (`unread >= 8`); its u32 `type` and u16 `size` are read at their natural alignment.
+    // SAFETY: in bounds, aligned, not written (above).
+    let kind = unsafe { data.add(at(0)).cast::<u32>().read() };
+    // SAFETY: as above.
+    let len = unsafe { data.add(at(0) + 6).cast::<u16>().read() };
     let len = u64::from(len);
     if len < 8 || !len.is_multiple_of(8) {
         return Slot::Corrupt("a record's size is not a multiple of 8 of at least 8");
@@ -1146,6 +1152,29 @@ mod tests {
         assert_eq!(data.slot(0, 64), Slot::Sample { offset: 12, len: 52, next: 64 }, "a full ring");
         data.header(0, PERF_RECORD_SAMPLE, 0xfff8);
         assert!(matches!(data.slot(0, 64), Slot::Corrupt(_)), "larger than the ring");
+    }
+
+    #[test]
+    fn setup_errors_name_the_cpu_and_the_call_and_explain_it() {
+        let map = crate::MapLabel {
+            name: "events".to_string(),
+            map_type: crate::MapType::PERF_EVENT_ARRAY,
+            declared: None,
+        };
+        let open = Error::Map {
+            op: Op::PerfBuffer { cpu: 3, call: "perf_event_open" },
+            map: map.clone(),
+            errno: Errno::EACCES,
+        };
+        let message = open.to_string();
+        assert!(
+            message
+                .starts_with("cannot set up the perf buffer of CPU 3 (`perf_event_open`) for map `events`")
+        );
+        assert!(message.contains("CAP_PERFMON") && message.contains("perf_event_paranoid"), "{message}");
+        let mmap = Error::Map { op: Op::PerfBuffer { cpu: 0, call: "mmap" }, map, errno: Errno::EPERM };
+        assert!(mmap.to_string().contains("perf_event_mlock_kb"), "{mmap}");
+        assert!(!mmap.to_string().contains("frozen"), "not the explanation of a map's mmap: {mmap}");
     }
 
     #[test]
