@@ -397,12 +397,18 @@ fn a_map_with_fewer_entries_than_cpus_is_explained_and_nothing_is_left() {
     let before = support::open_fds();
     let err = array.reader().expect_err("CPU 1 has no slot");
     assert!(matches!(err, Error::Mismatch { .. }), "{err:?}");
-    let message = err.to_string();
-    assert!(
-        message.contains(&format!("CPU {beyond} is online")) && message.contains("1 entries"),
-        "{message}"
+    // The message README.md shows.
+    let label = err.map().expect("the map").to_string();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{label} does not fit: CPU {beyond} is online, and the map has 1 entries (indexes 0 to 0): \
+             `bpf_perf_event_output` with BPF_F_CURRENT_CPU on CPU {beyond} would find no perf event; give the \
+             map at least {} entries (leave `max_entries` out for one per possible CPU)",
+            beyond + 1
+        )
     );
-    assert!(message.contains(&format!("at least {} entries", beyond + 1)), "{message}");
+    assert!(label.starts_with("map `too_few` (perf_event_array, declared as `TooFew` at "), "{label}");
     assert_eq!(support::open_fds(), before, "the events opened before the failure were closed");
     if cpus[0] == 0 {
         assert!(!array.remove(0).expect("remove"), "the slot set before the failure was emptied");
