@@ -54,8 +54,10 @@ errnos! {
     EBUSY = libc::EBUSY, "device or resource busy";
     EEXIST = libc::EEXIST, "file exists";
     EXDEV = libc::EXDEV, "invalid cross-device link";
+    ENODEV = libc::ENODEV, "no such device";
     ENOTDIR = libc::ENOTDIR, "not a directory";
     EINVAL = libc::EINVAL, "invalid argument";
+    ENFILE = libc::ENFILE, "too many open files in system";
     EMFILE = libc::EMFILE, "too many open files";
     ENOSPC = libc::ENOSPC, "no space left on device";
     ERANGE = libc::ERANGE, "numerical result out of range";

@@ -82,10 +82,21 @@ pub enum Op {
     Poll,
     /// Duplicating the map's fd.
     Dup,
+    /// Setting up the perf buffer of one CPU for a `perf_event_array` reader: `call` is the
+    /// step that failed (`perf_event_open`, `mmap`, `PERF_EVENT_IOC_ENABLE`, `epoll_ctl`).
+    PerfBuffer {
+        /// The CPU.
+        cpu: u32,
+        /// The call that failed.
+        call: &'static str,
+    },
 }
 
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Op::PerfBuffer { cpu, call } = self {
+            return write!(f, "set up the perf buffer of CPU {cpu} (`{call}`) for");
+        }
         f.write_str(match self {
             Op::Lookup => "look up an element of",
             Op::Update(_) => "update an element of",
@@ -98,6 +109,7 @@ impl fmt::Display for Op {
             Op::Mmap => "mmap",
             Op::Poll => "wait for records of",
             Op::Dup => "duplicate the fd of",
+            Op::PerfBuffer { .. } => unreachable!("written above"),
         })
     }
 }
@@ -265,11 +277,12 @@ pub enum Error {
         /// How many elements the kernel processed before it failed.
         done: usize,
     },
-    /// A ring buffer already has its one consumer (or producer) in this process.
+    /// A ring buffer already has its one consumer (or producer) in this process, or a
+    /// `perf_event_array` its one perf buffer reader.
     InUse {
         /// The map.
         map: MapLabel,
-        /// `"consumer"` or `"producer"`.
+        /// `"consumer"`, `"producer"` or `"reader"`.
         role: &'static str,
     },
     /// A ring buffer record could not be read or written.
@@ -308,6 +321,12 @@ pub enum Error {
     NoReactor,
     /// The number of possible CPUs, which sizes every per-CPU value, could not be read.
     PossibleCpus {
+        /// What went wrong, in words.
+        problem: String,
+    },
+    /// The online CPUs, on each of which a perf buffer reader opens a perf event, could not be
+    /// read.
+    OnlineCpus {
         /// What went wrong, in words.
         problem: String,
     },
@@ -547,6 +566,9 @@ impl fmt::Display for Cause {
 /// What an errno of `op` on a map of `map_type` most likely means.
 fn explain_op(op: Op, map_type: MapType, errno: Errno) -> Option<&'static str> {
     use crate::rules::Family as F;
+    if let Op::PerfBuffer { call, .. } = op {
+        return explain_perf(call, errno);
+    }
     let family = map_type.rules().map(|r| r.family);
     let update = match op {
         Op::Update(update) => Some(update),
@@ -600,6 +622,28 @@ fn explain_op(op: Op, map_type: MapType, errno: Errno) -> Option<&'static str> {
     })
 }
 
+/// What an errno of a step of setting up a perf buffer most likely means.
+fn explain_perf(call: &str, errno: Errno) -> Option<&'static str> {
+    Some(match (call, errno) {
+        ("perf_event_open", Errno::EACCES | Errno::EPERM) => {
+            "a perf event on a CPU needs CAP_PERFMON (or CAP_SYS_ADMIN), or kernel.perf_event_paranoid at 0 or \
+             below; run as root"
+        }
+        ("perf_event_open", Errno::ENOENT | Errno::EOPNOTSUPP | Errno::EINVAL) => {
+            "this kernel has no `PERF_COUNT_SW_BPF_OUTPUT` software event (added in Linux 4.4)"
+        }
+        ("perf_event_open", Errno::ENODEV) => "the CPU went offline while the reader was made; make it again",
+        (_, Errno::EMFILE | Errno::ENFILE) => {
+            "the process is out of file descriptors (a perf buffer takes one per online CPU); raise `ulimit -n`"
+        }
+        ("mmap", Errno::EPERM | Errno::ENOMEM) => {
+            "the perf buffer is more memory than kernel.perf_event_mlock_kb and RLIMIT_MEMLOCK allow; use \
+             fewer pages per CPU, raise the limits, or run with CAP_IPC_LOCK"
+        }
+        _ => return None,
+    })
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -625,6 +669,12 @@ impl fmt::Display for Error {
                 }
                 write!(f, " ({done} elements of the batch were processed before it)")
             }
+            Error::InUse { map, role: "reader" } => write!(
+                f,
+                "{map} already has a perf buffer reader in this process: each CPU's slot of the map holds one \
+                 perf event, and a second reader would take the slots of the first; drop the first reader \
+                 before making another"
+            ),
             Error::InUse { map, role } => write!(
                 f,
                 "{map} already has a {role} in this process: a ring buffer has one {role} at a time, since two \
@@ -707,6 +757,11 @@ impl fmt::Display for Error {
                 "cannot size per-CPU values: {problem}; the kernel copies one value per possible CPU, and \
                  without the count no buffer can be sized (in a container, make \
                  /sys/devices/system/cpu visible)"
+            ),
+            Error::OnlineCpus { problem } => write!(
+                f,
+                "cannot find the online CPUs: {problem}; a perf buffer reader opens one perf event per online \
+                 CPU (in a container, make /sys/devices/system/cpu visible)"
             ),
             Error::DuplicateName { name, first, second } => write!(
                 f,
@@ -813,6 +868,7 @@ impl Error {
             Error::Wait { .. } => "Wait",
             Error::NoReactor => "NoReactor",
             Error::PossibleCpus { .. } => "PossibleCpus",
+            Error::OnlineCpus { .. } => "OnlineCpus",
         }
     }
 }

@@ -48,9 +48,9 @@ pub use handles::{
     Arena, ArenaMemory, ArrayIter, ArrayMap, BloomFilter, CgroupArray, CgroupStorage, CgroupStorageKey,
     CpuMap, DevMap, HashDrain, HashIter, HashMap, Keys, LocalStorage, LpmIter, LpmKey, LpmTrie, MapOfMaps,
     MapRef, MmapArray, MmapArrayReadOnly, MmapIter, PerCpuArray, PerCpuCgroupStorage, PerCpuDrain,
-    PerCpuHashMap, PerCpuIter, PerCpuValues, PerfEventArray, ProgArray, Queue, ReuseportSockArray, RingBuf,
-    RingBufConsumer, SockMap, Stack, StackTraceMap, Update, UserRingBuf, UserRingBufProducer, WhenFull,
-    XskMap,
+    PerCpuHashMap, PerCpuIter, PerCpuValues, PerfBufferOptions, PerfBufferReader, PerfEventArray, ProgArray,
+    Queue, ReuseportSockArray, RingBuf, RingBufConsumer, SockMap, Stack, StackTraceMap, Update, UserRingBuf,
+    UserRingBufProducer, WhenFull, XskMap,
 };
 pub use loader::{Loader, Memlock, OnMismatch, load};
 pub use map::{Map, MapBtf, MapInfo, bpf_create_map, create_map};

@@ -24,10 +24,12 @@
 //!    ([`RingBuf::consumer`](crate::RingBuf::consumer) refuses a second one): the record is
 //!    lent as `&[u8]` until the next record is asked for. Overwrite-mode rings
 //!    (`rb_overwrite`), where the kernel reuses space the consumer has not released, get no
-//!    consumer.
+//!    consumer. A perf buffer's sample is lent the same way, until its reader writes
+//!    `data_tail` past it; the reader owns its perf events' fds, so nobody else moves it.
 //! 4. **Every length or offset read from mapped memory is checked against the mapping**
 //!    before it becomes a pointer: a ring record's length against the ring and the producer
-//!    position, the positions against each other. Sizes of mappings come from the kernel's
+//!    position, the positions against each other; a perf record's size and its sample's raw
+//!    size against `data_head` and the ring. Sizes of mappings come from the kernel's
 //!    own report of the map (`BPF_OBJ_GET_INFO_BY_FD`), not from a declaration.
 //! 5. **Read-only where the kernel says so.** A frozen array, or one that programs may only
 //!    read (`rdonly_prog`), is mapped without `PROT_WRITE`, as a [`ReadOnly`] view with no way
@@ -116,6 +118,28 @@ impl Mmap {
             // Only with MAP_FIXED at address 0, which is never asked for.
             None => Err(map.error(Op::Mmap, Errno::EINVAL)),
         }
+    }
+
+    /// Maps the first `len` bytes of `fd` (not a map: a perf event's ring), shared and
+    /// read-write.
+    pub(crate) fn of_fd(fd: std::os::fd::BorrowedFd<'_>, len: usize) -> Result<Mmap, Errno> {
+        // SAFETY: a new shared mapping of an fd creates memory and touches none of ours; the
+        // kernel checks the length and protection against the fd.
+        let ptr = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                std::os::fd::AsRawFd::as_raw_fd(&fd),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(Errno::last());
+        }
+        // Never null: the address was not fixed.
+        NonNull::new(ptr.cast::<u8>()).map(|ptr| Mmap { ptr, len }).ok_or(Errno::EINVAL)
     }
 
     /// The start of the mapping.

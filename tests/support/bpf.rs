@@ -95,6 +95,10 @@ pub const MAP_LOOKUP_ELEM: i32 = 1;
 pub const MAP_UPDATE_ELEM: i32 = 2;
 /// `bpf_get_smp_processor_id()`: the CPU the program runs on.
 pub const GET_SMP_PROCESSOR_ID: i32 = 8;
+/// `bpf_perf_event_output(ctx, perf_event_array, flags, data, size)`: 0 or a negative errno
+/// (`-ENOSPC` when the CPU's ring is full, `-ENOENT` when its slot holds no event). With
+/// [`BPF_F_CURRENT_CPU`] in `flags`, the slot of the CPU the program runs on.
+pub const PERF_EVENT_OUTPUT: i32 = 25;
 /// `bpf_tail_call(ctx, prog_array, index)`: jumps to the program at `index`; falls through
 /// if there is none.
 pub const TAIL_CALL: i32 = 12;
@@ -125,6 +129,10 @@ pub const DYNPTR_READ: i32 = 201;
 /// negative errno. The callback gets `(const struct bpf_dynptr *record, void *ctx)` and
 /// returns 0 to go on, 1 to stop.
 pub const USER_RINGBUF_DRAIN: i32 = 209;
+
+/// `BPF_F_CURRENT_CPU`: the index mask of `bpf_perf_event_output`'s flags, all ones. Load it
+/// with `ld_imm64`: a 32-bit `mov` of -1 would sign-extend into the flags' upper bits.
+pub const BPF_F_CURRENT_CPU: u64 = 0xffff_ffff;
 
 /// `BPF_EXIST`, for `bpf_map_update_elem` and `bpf_map_push_elem`.
 pub const BPF_EXIST: i32 = 2;

@@ -23,11 +23,12 @@ mod sealed {
 }
 
 /// A reader of records that an event loop can wait on: a [`RingBufConsumer`](crate::RingBufConsumer)
-/// (and the perf buffer reader).
+/// or a [`PerfBufferReader`](crate::PerfBufferReader).
 ///
 /// Its fd (`AsFd`) turns readable when records arrive; [`ready`](Self::ready) must have said
 /// `false` before waiting on it, or the wake-up may never come: the kernel wakes a ring buffer
-/// only when its consumer has caught up.
+/// only when its consumer has caught up, and a perf buffer's fd (an epoll instance over one
+/// perf event per CPU) once per wake-up, not while samples wait.
 pub trait EventSource: AsFd + sealed::Sealed {
     /// The next record available now, or `None`.
     fn next_record(&mut self) -> Option<Result<Record<'_>, Error>>;
@@ -95,5 +96,22 @@ impl EventSource for crate::RingBufConsumer<'_> {
 
     fn consume_dyn(&mut self, f: &mut dyn FnMut(Record<'_>)) -> Result<usize, Error> {
         self.consume(f)
+    }
+}
+
+impl sealed::Sealed for crate::PerfBufferReader<'_> {}
+
+impl EventSource for crate::PerfBufferReader<'_> {
+    #[inline]
+    fn next_record(&mut self) -> Option<Result<Record<'_>, Error>> {
+        self.next()
+    }
+
+    fn ready(&mut self) -> bool {
+        crate::PerfBufferReader::ready(self)
+    }
+
+    fn map(&self) -> &crate::Map {
+        self.map()
     }
 }

@@ -74,7 +74,7 @@ macro_rules! fd_array {
     ($(#[$doc:meta])* $name:ident, $what:literal, remove: $remove_doc:literal $(, get: $get_doc:literal)?) => {
         $(#[$doc])*
         pub struct $name<'m> {
-            map: MapRef<'m>,
+            pub(super) map: MapRef<'m>,
         }
 
         impl<'m> $name<'m> {
@@ -116,6 +116,8 @@ fd_array! {
 
 fd_array! {
     /// A `perf_event_array`: perf event fds, usually one per CPU, for `bpf_perf_event_output`.
+    /// [`reader`](PerfEventArray::reader) opens one per online CPU and reads what programs
+    /// send ([`PerfBufferReader`](crate::PerfBufferReader)).
     PerfEventArray, "the perf event `fd` (from `perf_event_open`)",
     remove: "Empties `index`; `false` if it was empty."
 }
