@@ -114,4 +114,13 @@ impl EventSource for crate::PerfBufferReader<'_> {
     fn map(&self) -> &crate::Map {
         self.map()
     }
+
+    #[inline]
+    fn consume_with<F: FnMut(Record<'_>)>(&mut self, f: F) -> Result<usize, Error> {
+        self.consume(f)
+    }
+
+    fn consume_dyn(&mut self, f: &mut dyn FnMut(Record<'_>)) -> Result<usize, Error> {
+        self.consume(f)
+    }
 }

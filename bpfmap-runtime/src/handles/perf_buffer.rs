@@ -695,6 +695,16 @@ impl<'m> PerfBufferReader<'m> {
         Ok(n)
     }
 
+    /// This reader, read asynchronously on tokio's reactor: `next().await`, `consume(..).await`,
+    /// a `Stream` of typed records; no thread of its own (the `tokio` feature).
+    ///
+    /// # Errors
+    /// [`Error::NoReactor`] outside a tokio runtime with IO enabled.
+    #[cfg(feature = "tokio")]
+    pub fn into_async(self) -> Result<crate::events::AsyncEvents<Self>, Error> {
+        crate::events::AsyncEvents::new(self)
+    }
+
     /// Waits (epoll) until a CPU has new records or `timeout` passes (`None`: forever);
     /// `Ok(false)` on timeout. Returns at once when records wait already. `Ok(true)` says
     /// something was written: [`next`](Self::next) may still return `None` when it was only
