@@ -6,6 +6,16 @@ use crate::rules::{HostLimits, MapDef, MapFlags, MapType};
 use crate::{Error, Map, MapInfo};
 
 /// One field where an existing map differs from its definition.
+///
+/// ```no_run
+/// use bpfmap::Error;
+///
+/// if let Err(Error::PinMismatch { path, diffs, .. }) = bpfmap::load() {
+///     for diff in &diffs {
+///         eprintln!("{}: {} declared {}, pinned {}", path.display(), diff.field, diff.declared, diff.found);
+///     }
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldDiff {
     /// The field: `type`, `key_size`, `value_size`, `max_entries`, `flags`, `map_extra`,

@@ -7,6 +7,17 @@ use crate::rules::{MapDef, MapType, Privilege, RuleError};
 use crate::{Errno, KernelVersion};
 
 /// The map an error is about: its name, and where it was declared if it was.
+///
+/// ```
+/// use bpfmap::{MapDef, MapName, MapType, create_map};
+///
+/// // A key of 0 bytes: the rule book refuses it before any syscall, so this runs anywhere.
+/// let def = MapDef::new(MapType::HASH, 0, 8, 16).with_name(MapName::new("flows"));
+/// let err = create_map(&def).unwrap_err();
+/// let label = err.map().expect("the error names its map");
+/// assert_eq!((label.name.as_str(), label.map_type), ("flows", MapType::HASH));
+/// assert_eq!(label.declared, None);            // made at run time, not by #[bpf_map]
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MapLabel {
     /// The map's name.
@@ -18,6 +29,19 @@ pub struct MapLabel {
 }
 
 /// Where a map was declared.
+///
+/// ```no_run
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "hash", max_entries = 16)]
+/// struct Flows { key: u32, value: u64 }
+///
+/// if let Err(err) = bpfmap::load() {
+///     if let Some(at) = err.map().and_then(|label| label.declared) {
+///         eprintln!("{} is declared at {}:{}", at.rust_name, at.file, at.line);
+///     }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Location {
     /// The struct's name.
@@ -57,6 +81,21 @@ impl fmt::Display for MapLabel {
 }
 
 /// An operation on a created map.
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, Error, Op, Update};
+///
+/// #[bpf_map(type = "hash", max_entries = 1)]
+/// struct One { key: u32, value: u32 }
+///
+/// let maps = bpfmap::load()?;
+/// maps.get::<One>().insert(&1, &1, Update::Any)?;
+/// match maps.get::<One>().insert(&2, &2, Update::Any) {
+///     Err(Error::Map { op: Op::Update(_), errno, .. }) => println!("full: {errno}"),   // E2BIG
+///     other => println!("{other:?}"),
+/// }
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Op {
@@ -115,6 +154,21 @@ impl fmt::Display for Op {
 }
 
 /// Why the kernel refused to create a map that passed the rule book.
+///
+/// ```no_run
+/// use bpfmap::{Cause, Error};
+///
+/// match bpfmap::load() {
+///     Err(Error::Create { cause: Cause::Privilege { .. }, .. }) => {
+///         eprintln!("run as root, or grant CAP_BPF");
+///     }
+///     Err(Error::Create { cause: Cause::Memory { .. }, .. }) => {
+///         eprintln!("raise the memlock limit (`Loader::memlock`) or shrink max_entries");
+///     }
+///     Err(other) => eprintln!("{other}"),
+///     Ok(maps) => println!("{maps}"),
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Cause {
@@ -157,6 +211,21 @@ pub enum Cause {
 }
 
 /// Everything that can go wrong in bpfmap.
+///
+/// Its message ([`Display`](fmt::Display), and [`Debug`](fmt::Debug) too, which is what
+/// `main` prints when it returns `Err`) says which map, what happened and what to do; the
+/// variants carry the same facts for code that reacts to them.
+///
+/// ```
+/// use bpfmap::{Errno, Error, MapDef, MapType, RuleError, create_map};
+///
+/// // Refused by the rule book, before any syscall: this runs without privilege.
+/// let err = create_map(&MapDef::new(MapType::ARRAY, 4, 8, 0)).unwrap_err();
+/// assert!(matches!(err, Error::Invalid { .. }));
+/// assert_eq!(err.errno(), Some(Errno::EINVAL));    // what the kernel would have said
+/// assert!(err.to_string().contains("max_entries"), "{err}");
+/// assert_eq!(format!("{err:?}"), err.to_string()); // what `main` prints
+/// ```
 #[non_exhaustive]
 pub enum Error {
     /// A map definition breaks a rule of `BPF_MAP_CREATE`; found before the syscall.
@@ -333,6 +402,26 @@ pub enum Error {
 }
 
 /// What went wrong with a ring buffer record.
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, Error, RingProblem};
+///
+/// #[bpf_map(type = "ringbuf", max_entries = 4096)]
+/// struct Events;
+///
+/// let maps = bpfmap::load()?;
+/// let mut events = maps.get::<Events>().consumer()?;
+/// while let Some(record) = events.next() {
+///     match record.and_then(|r| r.read::<u64>()) {
+///         Ok(value) => println!("{value}"),
+///         Err(Error::Ring { problem: RingProblem::TooShort { found, .. }, .. }) => {
+///             eprintln!("a record of {found} bytes is no u64; skipped");
+///         }
+///         Err(other) => return Err(other),
+///     }
+/// }
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RingProblem {

@@ -47,6 +47,14 @@ pub fn load() -> Result<Maps, Error> {
 }
 
 /// What [`Loader::load`] does when a pinned map differs from its declaration.
+///
+/// ```no_run
+/// use bpfmap::{Loader, OnMismatch};
+///
+/// // After an upgrade that changed a map's value type: start over instead of failing.
+/// let maps = Loader::new().on_mismatch(OnMismatch::Replace).load()?;
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OnMismatch {
@@ -60,6 +68,14 @@ pub enum OnMismatch {
 }
 
 /// Whether [`Loader::load`] raises `RLIMIT_MEMLOCK` on kernels that charge maps to it.
+///
+/// ```no_run
+/// use bpfmap::{Loader, Memlock};
+///
+/// // A service whose unit file sets LimitMEMLOCK itself.
+/// let maps = Loader::new().memlock(Memlock::Off).load()?;
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Memlock {

@@ -14,6 +14,21 @@ use crate::{Errno, Error};
 
 /// A map the kernel created: its fd (closed on drop), its definition and, if it was declared,
 /// its declaration.
+///
+/// [`load`](crate::load) makes one per `#[bpf_map]` declaration; [`create_map`] makes one from
+/// a definition known only at run time, [`Map::from_pin`] and [`Map::from_id`] open one that
+/// exists.
+///
+/// ```no_run
+/// use bpfmap::{HashMap, MapDef, MapType, create_map};
+///
+/// let def = MapDef::new(MapType::HASH, 4, 8, 1024);     // sizes chosen at run time
+/// let map = create_map(&def)?;
+/// println!("{} has id {} and fd {:?}", map.name(), map.id()?, map.fd());
+/// let counts = HashMap::<u32, u64>::new(&map)?;          // typed, after a size check
+/// # let _ = counts;
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct Map {
     fd: OwnedFd,
     def: MapDef,
@@ -349,6 +364,23 @@ impl fmt::Debug for Map {
 }
 
 /// A map's BTF as the kernel holds it ([`Map::btf`]).
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, Pod};
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Flow { packets: u64, bytes: u64 }
+///
+/// #[bpf_map(type = "hash", max_entries = 16)]
+/// struct Flows { key: u32, value: Flow }
+///
+/// let maps = bpfmap::load()?;
+/// if let Some(btf) = maps.map::<Flows>()?.btf()? {
+///     println!("value type #{} of BTF object {}", btf.value, btf.id);
+/// }
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct MapBtf {
@@ -363,6 +395,16 @@ pub struct MapBtf {
 }
 
 /// What the kernel reports of a map (`struct bpf_map_info`).
+///
+/// ```no_run
+/// use bpfmap::Map;
+///
+/// let map = Map::from_pin("/sys/fs/bpf/flows")?;
+/// let info = map.info()?;
+/// println!("{} #{}: {} entries of {}+{} bytes", info.map_type, info.id, info.max_entries,
+///          info.key_size, info.value_size);
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MapInfo {

@@ -7,6 +7,18 @@ use crate::error::Location;
 use crate::{MapDef, Pod};
 
 /// A map declared with `#[bpf_map]`: its definition and where it was written.
+///
+/// ```
+/// use bpfmap::{bpf_map, MapDecl};
+///
+/// #[bpf_map(type = "hash", max_entries = 16)]
+/// struct Flows { key: u32, value: u64 }
+///
+/// let decl = Flows::declaration();
+/// assert_eq!((decl.rust_name, decl.def.name.as_str()), ("Flows", "flows"));
+/// assert_eq!((decl.def.key_size, decl.def.value_size), (4, 8));
+/// assert!(bpfmap::declarations().iter().any(|d| std::ptr::eq(*d, decl)));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Declaration {

@@ -62,6 +62,19 @@ impl<'m> Arena<'m> {
 /// arena created with `segv_on_fault` it is a `SIGSEGV` instead, so there `read` and `write`
 /// refuse: only the program knows which pages it allocated. (Where the kernel cannot allocate
 /// that zero page, the touch is a `SIGSEGV` too, as any memory access is without memory.)
+///
+/// ```no_run
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "arena", max_entries = 16, flags = "mmapable")]   // 16 pages
+/// struct Heap;
+///
+/// let maps = bpfmap::load()?;
+/// let heap = maps.get::<Heap>().mmap()?;
+/// heap.write(0, &42u64)?;                   // a program sees it at the arena's offset 0
+/// assert_eq!(heap.read::<u64>(0)?, 42);
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct ArenaMemory<'m> {
     map: MapRef<'m>,
     mmap: Mmap,

@@ -132,7 +132,18 @@ impl<'m, V: Pod> ArrayMap<'m, V> {
 
 super::common::handle_common!(ArrayMap<V>);
 
-/// The entries of an [`ArrayMap`].
+/// The entries of an [`ArrayMap`], read in batches: `(index, value)` pairs.
+///
+/// ```no_run
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "array", max_entries = 256)]
+/// struct Histogram { key: u32, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// let total: u64 = maps.get::<Histogram>().iter().map(|e| e.map(|(_, n)| n)).sum::<Result<_, _>>()?;
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct ArrayIter<'m, V> {
     source: EntrySource<'m, u32>,
     map: MapRef<'m>,

@@ -109,6 +109,23 @@ macro_rules! fd_array {
 
 fd_array! {
     /// A `prog_array`: programs for `bpf_tail_call`, by index.
+    ///
+    /// ```no_run
+    /// use std::os::fd::OwnedFd;
+    /// use bpfmap::bpf_map;
+    ///
+    /// #[bpf_map(type = "prog_array", max_entries = 8)]
+    /// struct Jumps { key: u32, value: u32 }
+    ///
+    /// # fn load_parser() -> OwnedFd { unimplemented!() }
+    /// let maps = bpfmap::load()?;
+    /// let jumps = maps.get::<Jumps>();
+    /// let parser: OwnedFd = load_parser();   // a program loaded with libbpf-rs, aya, ...
+    /// jumps.set(0, &parser)?;                 // bpf_tail_call(ctx, &jumps, 0) runs it
+    /// assert!(jumps.get(0)?.is_some());       // its program id
+    /// assert!(jumps.remove(0)?);
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
     ProgArray, "the program `fd`",
     remove: "Empties `index`; `false` if it was empty.",
     get: "The id of the program at `index`, or `None` if empty."
@@ -118,18 +135,66 @@ fd_array! {
     /// A `perf_event_array`: perf event fds, usually one per CPU, for `bpf_perf_event_output`.
     /// [`reader`](PerfEventArray::reader) opens one per online CPU and reads what programs
     /// send ([`PerfBufferReader`](crate::PerfBufferReader)).
+    ///
+    /// ```no_run
+    /// use bpfmap::{bpf_map, Pod};
+    ///
+    /// #[repr(C)]
+    /// #[derive(Clone, Copy, Pod)]
+    /// struct Sample { pid: u32, bytes: u32 }
+    ///
+    /// #[bpf_map(type = "perf_event_array")]   // max_entries: one slot per possible CPU
+    /// struct Samples { key: u32, value: u32 }
+    ///
+    /// let maps = bpfmap::load()?;
+    /// let mut samples = maps.get::<Samples>().reader()?;   // a perf event per online CPU
+    /// samples.wait(None)?;
+    /// samples.consume(|record| {
+    ///     if let Ok(sample) = record.read::<Sample>() {
+    ///         println!("cpu {:?}: pid {} sent {}", record.cpu(), sample.pid, sample.bytes);
+    ///     }
+    /// })?;
+    /// println!("{} samples lost", samples.lost());
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
     PerfEventArray, "the perf event `fd` (from `perf_event_open`)",
     remove: "Empties `index`; `false` if it was empty."
 }
 
 fd_array! {
     /// A `cgroup_array`: cgroups (opened directories of cgroupfs), by index.
+    ///
+    /// ```no_run
+    /// use bpfmap::bpf_map;
+    ///
+    /// #[bpf_map(type = "cgroup_array", max_entries = 4)]
+    /// struct Cgroups { key: u32, value: u32 }
+    ///
+    /// let maps = bpfmap::load()?;
+    /// let web = std::fs::File::open("/sys/fs/cgroup/web.slice").expect("a cgroup v2 directory");
+    /// maps.get::<Cgroups>().set(0, &web)?;   // bpf_current_task_under_cgroup(&cgroups, 0)
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
     CgroupArray, "the cgroup whose directory is open as `fd`",
     remove: "Empties `index`; `false` if it was empty."
 }
 
 fd_array! {
     /// An `xskmap`: AF_XDP sockets for `bpf_redirect_map`, by receive queue.
+    ///
+    /// ```no_run
+    /// use std::os::fd::OwnedFd;
+    /// use bpfmap::bpf_map;
+    ///
+    /// #[bpf_map(type = "xskmap", max_entries = 4)]
+    /// struct Sockets { key: u32, value: u32 }
+    ///
+    /// # fn af_xdp_socket(queue: u32) -> OwnedFd { unimplemented!() }
+    /// let maps = bpfmap::load()?;
+    /// let socket: OwnedFd = af_xdp_socket(0);   // bound to queue 0 of a device
+    /// maps.get::<Sockets>().set(0, &socket)?;   // bpf_redirect_map(&sockets, rx_queue, 0)
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
     XskMap, "the AF_XDP socket `fd`",
     remove: "Empties `index`. Always `true` for an index within the map: the kernel neither says whether \
              the slot held a socket nor lets user space look it up."
@@ -137,6 +202,20 @@ fd_array! {
 
 /// A `devmap` or `devmap_hash`: network devices for `bpf_redirect_map`, with an optional XDP
 /// program to run on the device (when the value is 8 bytes, `struct bpf_devmap_val`).
+///
+/// ```no_run
+/// use std::os::fd::OwnedFd;
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "devmap", max_entries = 8)]
+/// struct Ports { key: u32, value: u32 }
+///
+/// let maps = bpfmap::load()?;
+/// let ports = maps.get::<Ports>();
+/// ports.set(0, 2, None::<OwnedFd>)?;          // redirects to key 0 go out of ifindex 2
+/// assert_eq!(ports.get(0)?, Some((2, None)));
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct DevMap<'m> {
     map: MapRef<'m>,
 }
@@ -177,6 +256,20 @@ impl<'m> DevMap<'m> {
 
 /// A `cpumap`: CPUs for XDP redirect, each with a queue size and an optional XDP program
 /// (when the value is 8 bytes, `struct bpf_cpumap_val`).
+///
+/// ```no_run
+/// use std::os::fd::OwnedFd;
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "cpumap", max_entries = 4)]
+/// struct Cpus { key: u32, value: u32 }
+///
+/// let maps = bpfmap::load()?;
+/// let cpus = maps.get::<Cpus>();
+/// cpus.set(1, 2048, None::<OwnedFd>)?;        // CPU 1 takes redirected packets, 2048 queued
+/// assert_eq!(cpus.get(1)?, Some((2048, None)));
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct CpuMap<'m> {
     map: MapRef<'m>,
 }
@@ -235,6 +328,21 @@ fn split_prog(map: &Map, v: [u8; 8]) -> (u32, Option<u32>) {
 
 /// A `sockmap` (keys: `u32` indexes) or `sockhash` (keys: `K`): sockets for redirection and
 /// `sk_msg`/`sk_skb` programs.
+///
+/// ```no_run
+/// use std::net::TcpStream;
+/// use bpfmap::{bpf_map, Update};
+///
+/// #[bpf_map(type = "sockhash", max_entries = 1024)]
+/// struct Peers { key: u64, value: u64 }       // keyed by your own connection ids
+///
+/// let maps = bpfmap::load()?;
+/// let peers = maps.get::<Peers>();
+/// let stream = TcpStream::connect("127.0.0.1:8080").expect("connected");
+/// peers.set(&7, &stream, Update::NoExist)?;
+/// println!("socket cookie {:?}", peers.get(&7)?);
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct SockMap<'m, K> {
     map: MapRef<'m>,
     _types: Types<K, ()>,
@@ -284,6 +392,20 @@ impl<'m, K: Pod> SockMap<'m, K> {
 }
 
 /// A `reuseport_sockarray`: `SO_REUSEPORT` sockets for `sk_reuseport` programs, by index.
+///
+/// ```no_run
+/// use std::net::UdpSocket;
+/// use bpfmap::{bpf_map, Update};
+///
+/// #[bpf_map(type = "reuseport_sockarray", max_entries = 4)]
+/// struct Workers { key: u32, value: u64 }
+///
+/// # fn reuseport_socket() -> UdpSocket { unimplemented!() }
+/// let maps = bpfmap::load()?;
+/// let socket: UdpSocket = reuseport_socket();   // bound with SO_REUSEPORT
+/// maps.get::<Workers>().set(0, &socket, Update::Any)?;   // bpf_sk_select_reuseport(ctx, &workers, 0)
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct ReuseportSockArray<'m> {
     map: MapRef<'m>,
 }

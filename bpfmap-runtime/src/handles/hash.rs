@@ -145,7 +145,21 @@ impl<'m, K: Pod, V: Pod> IntoIterator for HashMap<'m, K, V> {
     }
 }
 
-/// The entries of a [`HashMap`].
+/// The entries of a [`HashMap`], read in batches (`BPF_MAP_LOOKUP_BATCH`).
+///
+/// ```no_run
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "hash", max_entries = 1024)]
+/// struct Counts { key: u32, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// for entry in maps.get::<Counts>().iter() {
+///     let (port, count) = entry?;
+///     println!("{port}: {count}");
+/// }
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct HashIter<'m, K, V> {
     source: EntrySource<'m, K>,
     map: MapRef<'m>,
@@ -160,7 +174,20 @@ impl<K: Pod, V: Pod> Iterator for HashIter<'_, K, V> {
     }
 }
 
-/// The entries taken out of a [`HashMap`] by [`HashMap::drain`].
+/// The entries taken out of a [`HashMap`] by [`HashMap::drain`]
+/// (`BPF_MAP_LOOKUP_AND_DELETE_BATCH`): each entry is read and deleted in one step, so an
+/// entry a program adds meanwhile is either drained or stays, never lost.
+///
+/// ```no_run
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "hash", max_entries = 1024)]
+/// struct Counts { key: u32, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// let interval: Vec<(u32, u64)> = maps.get::<Counts>().drain().collect::<Result<_, _>>()?;
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct HashDrain<'m, K, V>(Drain<'m, PlainDecode<K, V>>);
 
 impl<K: Pod, V: Pod> Iterator for HashDrain<'_, K, V> {

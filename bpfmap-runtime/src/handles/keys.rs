@@ -18,6 +18,18 @@ use crate::{Error, Pod};
 /// with [`Error::IterationAborted`] after more keys than the map can hold, so it always ends.
 /// (Cgroup storage maps, which hold one entry per attached cgroup, end the walk at a deleted
 /// key instead, and are not bounded.)
+///
+/// ```no_run
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "hash", max_entries = 1024)]
+/// struct Counts { key: u32, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// let mut ports: Vec<u32> = maps.get::<Counts>().keys().collect::<Result<_, _>>()?;
+/// ports.sort();
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct Keys<'m, K> {
     map: MapRef<'m>,
     /// The last key read, and the next: the map's own key size each, whatever K is.

@@ -145,7 +145,21 @@ impl<'m, D: Pod, V: Pod> LpmTrie<'m, LpmKey<D>, V> {
 
 super::common::handle_common!(LpmTrie<K, V>);
 
-/// The entries of an [`LpmTrie`].
+/// The entries of an [`LpmTrie`]: `(prefix, value)` pairs.
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, LpmKey};
+///
+/// #[bpf_map(type = "lpm_trie", max_entries = 1024, flags = "no_prealloc")]
+/// struct Routes { key: LpmKey<[u8; 4]>, value: u32 }
+///
+/// let maps = bpfmap::load()?;
+/// for entry in maps.get::<Routes>().iter() {
+///     let (prefix, hop) = entry?;
+///     println!("{:?}/{} via {hop}", prefix.data(), prefix.prefix_len());
+/// }
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct LpmIter<'m, K, V> {
     source: EntrySource<'m, K>,
     map: MapRef<'m>,

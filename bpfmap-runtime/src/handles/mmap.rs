@@ -170,7 +170,19 @@ impl<V, P> core::fmt::Debug for MmapArray<'_, V, P> {
     }
 }
 
-/// The elements of an [`MmapArray`], copied out one by one.
+/// The elements of an [`MmapArray`], copied out one by one (no syscall).
+///
+/// ```no_run
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "array", max_entries = 64, flags = "mmapable")]
+/// struct Slots { key: u32, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// let view = maps.get::<Slots>().mmap()?;
+/// let busy = view.iter().filter(|&v| v != 0).count();
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct MmapIter<'a, V> {
     next: *mut u8,
     left: usize,
@@ -202,5 +214,20 @@ impl<V: Pod> Iterator for MmapIter<'_, V> {
 
 impl<V: Pod> ExactSizeIterator for MmapIter<'_, V> {}
 
-/// A read-only view: [`MmapArray`] with [`ReadOnly`].
+/// A read-only view: [`MmapArray`] with [`ReadOnly`], mapped without `PROT_WRITE` (the only
+/// view a frozen or `rdonly_prog` array allows).
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, MmapArrayReadOnly};
+///
+/// #[bpf_map(type = "array", max_entries = 64, flags = "mmapable")]
+/// struct Config { key: u32, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// let config = maps.get::<Config>();
+/// config.freeze()?;                                   // no more writes from user space
+/// let view: MmapArrayReadOnly<'_, u64> = config.mmap_read_only()?;
+/// println!("{:?}", view.get(0));
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub type MmapArrayReadOnly<'m, V> = MmapArray<'m, V, ReadOnly>;

@@ -112,6 +112,21 @@ impl core::fmt::Debug for MapRef<'_> {
 }
 
 /// How an insert treats an existing key.
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, Error, Errno, Update};
+///
+/// #[bpf_map(type = "hash", max_entries = 16)]
+/// struct Owners { key: u32, value: u32 }
+///
+/// let maps = bpfmap::load()?;
+/// let owners = maps.get::<Owners>();
+/// owners.insert(&80, &1000, Update::NoExist)?;               // claims port 80
+/// let taken = owners.insert(&80, &1001, Update::NoExist).unwrap_err();
+/// assert_eq!(taken.errno(), Some(Errno::EEXIST));
+/// owners.insert(&80, &1001, Update::Exist)?;                 // hands it over
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Update {
     /// Create or replace (`BPF_ANY`).

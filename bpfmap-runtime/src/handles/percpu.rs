@@ -302,7 +302,22 @@ fn flatten<V: Pod>(map: &Map, cpus: usize, values: &[PerCpuValues<V>]) -> Result
     Ok(flat)
 }
 
-/// The entries taken out of a per-CPU hash by [`PerCpuHashMap::drain`].
+/// The entries taken out of a per-CPU hash by [`PerCpuHashMap::drain`]: each key with its
+/// values on every possible CPU.
+///
+/// ```no_run
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "percpu_hash", max_entries = 1024)]
+/// struct Bytes { key: u32, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// for entry in maps.get::<Bytes>().drain() {
+///     let (port, per_cpu) = entry?;
+///     println!("{port}: {}", per_cpu.iter().sum::<u64>());
+/// }
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct PerCpuDrain<'m, K, V>(Drain<'m, PerCpuDecode<K, V>>);
 
 impl<K: Pod, V: Pod> Iterator for PerCpuDrain<'_, K, V> {
@@ -397,7 +412,21 @@ impl<'m, V: Pod> PerCpuArray<'m, V> {
     }
 }
 
-/// The entries of a per-CPU map.
+/// The entries of a per-CPU map: each key with its values on every possible CPU.
+///
+/// ```no_run
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "percpu_array", max_entries = 4)]
+/// struct Drops { key: u32, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// for entry in maps.get::<Drops>().iter() {
+///     let (reason, per_cpu) = entry?;
+///     println!("reason {reason}: {} drops", per_cpu.iter().sum::<u64>());
+/// }
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct PerCpuIter<'m, K, V> {
     source: EntrySource<'m, K>,
     map: MapRef<'m>,

@@ -7,6 +7,14 @@ use super::{Types, Update, check_shape};
 
 /// What [`Queue::push`] and [`Stack::push`] do when the map is full: the two policies the
 /// kernel has (`BPF_ANY` and `BPF_EXIST` for a queue or stack; it refuses `BPF_NOEXIST`).
+///
+/// ```
+/// use bpfmap::WhenFull;
+///
+/// assert_eq!(WhenFull::default(), WhenFull::Refuse);
+/// let logging = WhenFull::DropOldest;   // keep the newest lines, lose the oldest
+/// # let _ = logging;
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum WhenFull {
     /// Refuse the value: the push fails with `E2BIG`.
@@ -121,5 +129,20 @@ queue_like! {
 
 queue_like! {
     /// A `stack` map: last in, first out.
+    ///
+    /// ```no_run
+    /// use bpfmap::{bpf_map, WhenFull};
+    ///
+    /// #[bpf_map(type = "stack", max_entries = 64)]
+    /// struct Undo { value: u64 }
+    ///
+    /// let maps = bpfmap::load()?;
+    /// let undo = maps.get::<Undo>();
+    /// undo.push(&1, WhenFull::Refuse)?;
+    /// undo.push(&2, WhenFull::DropOldest)?;    // when full, 1 would go to make room
+    /// assert_eq!(undo.pop()?, Some(2));
+    /// assert_eq!(undo.drain().collect::<Result<Vec<_>, _>>()?, [1]);
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
     Stack, Stack, "newest"
 }

@@ -118,6 +118,33 @@ impl Poller {
 /// the ring's protocol: it may release a record while it is lent here, letting programs write
 /// over it. The consumer detects such a move at its next read and reports
 /// [`RingProblem::SharedConsumer`]; consume each ring from one process.
+///
+/// [`consume`](Self::consume) is the fastest way through a busy ring (one loop, the producer
+/// position read once per batch); [`next`](Self::next) suits code that stops in the middle.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use bpfmap::{bpf_map, Pod};
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Drop { reason: u32, ifindex: u32 }
+///
+/// #[bpf_map(type = "ringbuf", max_entries = 65536)]
+/// struct Drops;
+///
+/// let maps = bpfmap::load()?;
+/// let mut drops = maps.get::<Drops>().consumer()?;
+/// let mut by_reason = std::collections::HashMap::<u32, u64>::new();
+/// while drops.wait(Some(Duration::from_secs(1)))? {
+///     drops.consume(|record| {
+///         if let Ok(drop) = record.read::<Drop>() {
+///             *by_reason.entry(drop.reason).or_default() += 1;
+///         }
+///     })?;
+/// }
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct RingBufConsumer<'m> {
     map: MapRef<'m>,
     ring: Ring,
@@ -584,6 +611,31 @@ impl Drop for RingBufConsumer<'_> {
 
 /// A `user_ringbuf` map: records that user space writes and programs drain with
 /// `bpf_user_ringbuf_drain`.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use bpfmap::{bpf_map, Error, Pod, RingProblem};
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Block { addr: u32, prefix_len: u32 }
+///
+/// #[bpf_map(type = "user_ringbuf", max_entries = 65536)]
+/// struct Commands;
+///
+/// let maps = bpfmap::load()?;
+/// let mut commands = maps.get::<Commands>().producer()?;
+/// let block = Block { addr: 0x0a00_0000, prefix_len: 8 };
+/// loop {
+///     match commands.write_value(&block) {
+///         Err(Error::Ring { problem: RingProblem::Full { .. }, .. }) => {
+///             commands.wait(Some(Duration::from_millis(100)))?;   // until a program drains
+///         }
+///         done => break done?,
+///     }
+/// }
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct UserRingBuf<'m> {
     map: MapRef<'m>,
 }
@@ -608,6 +660,20 @@ impl<'m> UserRingBuf<'m> {
 
 /// Writes records into a [`UserRingBuf`]. One producer per ring in a process
 /// ([`UserRingBuf::producer`] refuses a second while this one lives).
+///
+/// ```no_run
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "user_ringbuf", max_entries = 4096)]
+/// struct Commands;
+///
+/// let maps = bpfmap::load()?;
+/// let mut commands = maps.get::<Commands>().producer()?;
+/// commands.write(b"reload")?;                   // raw bytes
+/// commands.write_value(&7u64)?;                 // any Pod value
+/// println!("{} bytes free", commands.available());
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct UserRingBufProducer<'m> {
     map: MapRef<'m>,
     ring: Ring,

@@ -10,6 +10,23 @@ use crate::rules::MapFlags;
 use crate::sys;
 
 /// A `stack_trace` map: stack traces by the id `bpf_get_stackid` returned.
+///
+/// ```no_run
+/// use bpfmap::bpf_map;
+///
+/// #[bpf_map(type = "stack_trace", max_entries = 1024)]
+/// struct Stacks { key: u32, value: [u64; 127] }   // up to 127 frames (perf_event_max_stack)
+///
+/// let maps = bpfmap::load()?;
+/// let stacks = maps.get::<Stacks>();
+/// for id in stacks.ids() {
+///     let id = id?;
+///     if let Some(frames) = stacks.get(id)? {
+///         println!("stack {id}: {frames:#x?}");    // instruction pointers, innermost first
+///     }
+/// }
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct StackTraceMap<'m> {
     map: MapRef<'m>,
 }

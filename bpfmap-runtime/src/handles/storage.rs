@@ -75,7 +75,23 @@ unsafe impl Pod for CgroupStorageKey {
     };
 }
 
-/// A `cgroup_storage` map.
+/// A `cgroup_storage` map: a value per cgroup (and attach type) that a cgroup program is
+/// attached to, which the program reaches with `bpf_get_local_storage`.
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, CgroupStorageKey};
+///
+/// #[bpf_map(type = "cgroup_storage")]
+/// struct Traffic { key: CgroupStorageKey, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// let traffic = maps.get::<Traffic>();
+/// for key in traffic.keys() {                 // one per attachment of a program using it
+///     let key = key?;
+///     println!("cgroup {}: {:?} bytes", key.cgroup_id(), traffic.get(&key)?);
+/// }
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct CgroupStorage<'m, K, V> {
     map: MapRef<'m>,
     _types: Types<K, V>,
@@ -109,6 +125,23 @@ impl<'m, K: Pod, V: Pod> CgroupStorage<'m, K, V> {
 }
 
 /// A `percpu_cgroup_storage` map: one `V` per possible CPU for each cgroup.
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, CgroupStorageKey};
+///
+/// #[bpf_map(type = "percpu_cgroup_storage")]
+/// struct Packets { key: CgroupStorageKey, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// let packets = maps.get::<Packets>();
+/// for key in packets.keys() {
+///     let key = key?;
+///     if let Some(per_cpu) = packets.get(&key)? {
+///         println!("cgroup {}: {} packets", key.cgroup_id(), per_cpu.iter().sum::<u64>());
+///     }
+/// }
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub struct PerCpuCgroupStorage<'m, K, V> {
     map: MapRef<'m>,
     cpus: usize,
