@@ -180,27 +180,47 @@ fn set_get_get_map_remove_and_keys() {
 }
 
 #[test]
-fn a_map_unlike_the_template_is_refused_with_einval() {
+fn a_map_unlike_the_template_is_named_before_the_syscall_and_the_kernel_agrees() {
     require_kernel!();
     let maps = load();
     let outer = maps.get::<Outer>();
+    // The same map opened by id: its template is unknown here, so only the kernel checks.
+    let blind = bpfmap::Map::from_id(maps.map::<Outer>().expect("Outer").id().expect("id")).expect("by id");
+    let blind = bpfmap::MapOfMaps::<u32>::new(&blind).expect("handle");
     let unlike = [
-        ("value size", MapDef::new(MapType::ARRAY, 4, 4, 4)),
-        ("max_entries", MapDef::new(MapType::ARRAY, 4, 8, 8)),
-        ("type", MapDef::new(MapType::HASH, 4, 8, 4)),
-        ("flags", MapDef::new(MapType::ARRAY, 4, 8, 4).with_flags(MapFlags::MMAPABLE)),
+        ("value_size", "8", "4", MapDef::new(MapType::ARRAY, 4, 4, 4)),
+        ("max_entries", "4", "8", MapDef::new(MapType::ARRAY, 4, 8, 8)),
+        ("type", "array", "hash", MapDef::new(MapType::HASH, 4, 8, 4)),
+        ("flags", "none", "mmapable", MapDef::new(MapType::ARRAY, 4, 8, 4).with_flags(MapFlags::MMAPABLE)),
     ];
-    for (what, def) in unlike {
+    for (field, template, given, def) in unlike {
         let map = bpfmap::create_map(&def).unwrap_or_else(|e| panic!("create: {e}"));
-        let err = outer.set(&0, &map, Update::Any).expect_err(what);
-        assert_eq!(err.errno(), Some(Errno::EINVAL), "{what}: {err}");
-        assert!(matches!(&err, Error::Map { op: Op::Update(_), map, .. } if map.name == "outer"), "{err:?}");
+        let err = outer.set(&0, &map, Update::Any).expect_err(field);
+        assert_eq!(err.errno(), Some(Errno::EINVAL), "{field}: {err}");
+        match &err {
+            Error::InnerMismatch { map: label, inner, diffs } => {
+                assert_eq!(label.name, "outer");
+                assert_eq!(*inner, map.id().expect("id"));
+                assert_eq!(diffs.len(), 1, "{field}: {diffs:?}");
+                assert_eq!((diffs[0].field, &*diffs[0].declared, &*diffs[0].found), (field, template, given));
+            }
+            other => panic!("{field}: expected InnerMismatch, got {other:?}"),
+        }
+        let message = err.to_string();
+        assert!(message.contains(&format!("{field}: template {template}, given {given}")), "{message}");
+        // What the check spared: the kernel refuses the same map with a bare EINVAL.
+        let kernel = blind.set(&0, &map, Update::Any).expect_err(field);
+        assert!(matches!(&kernel, Error::Map { op: Op::Update(_), errno: Errno::EINVAL, .. }), "{kernel:?}");
     }
     assert_eq!(outer.get(&0).expect("get"), None, "nothing was stored");
-    // An fd that is no map at all.
+    // An fd that is no map at all: nothing to compare, the kernel answers.
     let file = std::fs::File::open("/proc/self/stat").expect("open");
     let err = outer.set(&0, &file, Update::Any).expect_err("not a map");
     assert_eq!(err.errno(), Some(Errno::EINVAL), "{err}");
+    // A map like the template goes in.
+    let like = inner_array();
+    outer.set(&0, &like, Update::Any).expect("like the template");
+    assert_eq!(outer.get(&0).expect("get"), Some(like.id().expect("id")));
 }
 
 #[test]

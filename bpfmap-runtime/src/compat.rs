@@ -178,16 +178,20 @@ fn diff_inner(
             }
         }
     };
-    // The kernel's meta-compare: type, sizes and flags; max_entries only for arrays without
-    // `inner_map`.
-    let sized = inner.map_type == MapType::ARRAY && !inner.flags.contains(MapFlags::INNER_MAP);
-    Ok(diff(inner, &held, host)
+    Ok(inner_misfit(inner, &held, host)
         .into_iter()
-        .filter(|d| sized || d.field != "max_entries")
         .map(|d| FieldDiff {
             field: "inner",
             declared: format!("{} {}", d.field, d.declared),
             found: d.found,
         })
         .collect())
+}
+
+/// Where `candidate` differs from the inner `template` of a map-of-maps in what the kernel
+/// compares before it admits a map (`bpf_map_meta_equal`): type, sizes and flags, and
+/// `max_entries` only for an array template without `inner_map`.
+pub(crate) fn inner_misfit(template: &MapDef, candidate: &MapInfo, host: &HostLimits) -> Vec<FieldDiff> {
+    let sized = template.map_type == MapType::ARRAY && !template.flags.contains(MapFlags::INNER_MAP);
+    diff(template, candidate, host).into_iter().filter(|d| sized || d.field != "max_entries").collect()
 }

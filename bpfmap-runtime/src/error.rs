@@ -300,6 +300,16 @@ pub enum Error {
         /// Every field that differs.
         diffs: Vec<crate::compat::FieldDiff>,
     },
+    /// A map given to a map-of-maps differs from its inner template, found before the
+    /// syscall (the kernel would refuse it with `EINVAL`).
+    InnerMismatch {
+        /// The map-of-maps.
+        map: MapLabel,
+        /// The kernel id of the map given.
+        inner: u32,
+        /// Every field that differs (`declared`: the template's, `found`: the given map's).
+        diffs: Vec<crate::compat::FieldDiff>,
+    },
     /// Pinning a map (or removing a pin) failed.
     Pin {
         /// The map.
@@ -482,7 +492,7 @@ impl Error {
             | Error::Batch { errno, .. }
             | Error::Btf { errno, .. }
             | Error::Wait { errno } => Some(*errno),
-            Error::LockUnknown { .. } => Some(Errno::EINVAL),
+            Error::LockUnknown { .. } | Error::InnerMismatch { .. } => Some(Errno::EINVAL),
             _ => None,
         }
     }
@@ -495,6 +505,7 @@ impl Error {
             | Error::Map { map, .. }
             | Error::Mismatch { map, .. }
             | Error::PinMismatch { map, .. }
+            | Error::InnerMismatch { map, .. }
             | Error::Pin { map, .. }
             | Error::IterationAborted { map, .. }
             | Error::Batch { map, .. }
@@ -883,6 +894,16 @@ impl fmt::Display for Error {
                     path.display()
                 )
             }
+            Error::InnerMismatch { map, inner, diffs } => {
+                write!(f, "cannot put map #{inner} into {map}: it differs from the inner template:")?;
+                for diff in diffs {
+                    write!(f, "\n    {}: template {}, given {}", diff.field, diff.declared, diff.found)?;
+                }
+                f.write_str(
+                    "\n  the kernel admits only maps of the template's type, key and value sizes and flags (and \
+                     max_entries, for an array template without `inner_map`); it would refuse this one with EINVAL",
+                )
+            }
             Error::Pin { map, path, errno } => {
                 write!(f, "cannot pin {map} at {}: {errno}", path.display())?;
                 match *errno {
@@ -944,6 +965,7 @@ impl Error {
             Error::ObjectUnreadable { .. } => "ObjectUnreadable",
             Error::ObjectMismatch { .. } => "ObjectMismatch",
             Error::PinMismatch { .. } => "PinMismatch",
+            Error::InnerMismatch { .. } => "InnerMismatch",
             Error::Pin { .. } => "Pin",
             Error::PinRoot { .. } => "PinRoot",
             Error::Open { .. } => "Open",

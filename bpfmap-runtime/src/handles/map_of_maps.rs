@@ -43,11 +43,25 @@ impl<'m, K: Pod> MapOfMaps<'m, K> {
         Ok(MapOfMaps { map, _types: Types::default() })
     }
 
-    /// Puts the map `inner` at `key`; the kernel refuses (`EINVAL`) a map that does not match
-    /// the template's type, key size, value size and flags (and, for an array template, its
-    /// `max_entries`). An `array_of_maps` takes only [`Update::Any`] (`EINVAL` otherwise); a
-    /// `hash_of_maps` follows every policy.
+    /// Puts the map `inner` at `key`. An `array_of_maps` takes only [`Update::Any`] (`EINVAL`
+    /// otherwise); a `hash_of_maps` follows every policy.
+    ///
+    /// # Errors
+    /// [`Error::InnerMismatch`], before the syscall, when the template is known (a declared
+    /// map, or a definition made `with_inner`) and `inner` differs from it in what the kernel
+    /// compares (type, key and value sizes, flags, and `max_entries` for an array template):
+    /// the kernel would refuse it with a bare `EINVAL`.
     pub fn set(&self, key: &K, inner: impl AsFd, update: Update) -> Result<(), Error> {
+        if let Some(template) = self.map.def().inner
+            // Not a map, or not readable: the kernel's answer says more than a guess would.
+            && let Ok(candidate) = sys::map_info(inner.as_fd())
+        {
+            let candidate = crate::MapInfo::from(candidate);
+            let diffs = crate::compat::inner_misfit(template, &candidate, &crate::HostLimits::current());
+            if !diffs.is_empty() {
+                return Err(Error::InnerMismatch { map: self.map.label(), inner: candidate.id, diffs });
+            }
+        }
         let fd = inner.as_fd().as_raw_fd() as u32;
         // SAFETY: K is the map's key size and the value is 4 bytes, as `MapOfMaps::new` checked
         // (`check_key::<K>` with `Size::OneOf(&[4])`); the value is the 4-byte fd.
