@@ -57,7 +57,7 @@ impl<'m, K: Pod> MapOfMaps<'m, K> {
             && let Ok(candidate) = sys::map_info(inner.as_fd())
         {
             let candidate = crate::MapInfo::from(candidate);
-            let diffs = crate::compat::inner_misfit(template, &candidate, &crate::HostLimits::current());
+            let diffs = crate::compat::inner_misfit(template, &candidate, crate::HostLimits::current());
             if !diffs.is_empty() {
                 return Err(Error::InnerMismatch { map: self.map.label(), inner: candidate.id, diffs });
             }
