@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -19,34 +17,8 @@ struct Flows {
     value: u64,
 }
 
-/// Runs `program` with `args` (and `envs`) as uid/gid 65534 with no supplementary groups: the
-/// kernel clears every capability when a root process switches to a non-root uid.
-///
-/// The program is opened here, as root, and executed through `/proc/self/fd/N`: that path
-/// leads to the file without walking its directories, so the child runs even where uid 65534
-/// cannot reach the checkout (root's 0700 home, a `mktemp -d` directory).
 fn unprivileged(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
-    let exe = std::fs::File::open(program).unwrap_or_else(|e| panic!("open {}: {e}", program.display()));
-    let mut command = Command::new(format!("/proc/self/fd/{}", exe.as_raw_fd()));
-    command.args(args).envs(envs.iter().copied());
-    // SAFETY: the closure runs in the child between fork and exec and only makes
-    // async-signal-safe system calls.
-    unsafe {
-        command.pre_exec(|| {
-            let nobody = 65534;
-            if libc::setgroups(0, std::ptr::null()) != 0
-                || libc::setresgid(nobody, nobody, nobody) != 0
-                || libc::setresuid(nobody, nobody, nobody) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    // `exe` (close-on-exec) stays open in the child until the exec has found the file.
-    let out = command.output().expect("spawn the unprivileged child");
-    drop(exe);
-    out
+    support::child::unprivileged(program, args, envs, &[])
 }
 
 /// The privilege tests re-run this test binary as an unprivileged child, which runs only
@@ -84,12 +56,13 @@ fn without_privilege_load_names_the_map_and_the_remedy() {
         "{stdout}"
     );
     let message = stdout.lines().find_map(|l| l.strip_prefix("message=")).expect("message line");
+    let line = <Flows as bpfmap::MapDecl>::declaration().line;
     assert!(
-        message.starts_with(
-            "cannot create map `priv_flows` (hash, declared as `Flows` at tests/failures.rs:17): EPERM \
+        message.starts_with(&format!(
+            "cannot create map `priv_flows` (hash, declared as `Flows` at tests/failures.rs:{line}): EPERM \
              (operation not permitted): this process lacks CAP_BPF; run as root or grant CAP_BPF (and \
              CAP_PERFMON/CAP_NET_ADMIN for some types); see /proc/sys/kernel/unprivileged_bpf_disabled"
-        ),
+        )),
         "{message}"
     );
 }

@@ -44,8 +44,32 @@ impl Map {
     /// pinned at `path` (`ENOENT`) or it cannot be opened; [`Error::NotAMap`] if a program, a
     /// link or a directory is there.
     pub fn adopt<T: MapDecl>(path: impl AsRef<Path>) -> Result<Map, Error> {
+        Map::adopt_with::<T>(path, crate::Access::ReadWrite)
+    }
+
+    /// [`Map::adopt`] with `access`: a reader that may only read the pin opens it
+    /// [`Access::ReadOnly`](crate::Access::ReadOnly), checked against `T` all the same, and
+    /// gets a typed handle that reads.
+    ///
+    /// ```no_run
+    /// use bpfmap::{Access, Map, bpf_map};
+    ///
+    /// #[bpf_map(type = "hash", max_entries = 1024, pin = "by_name")]
+    /// struct Flows { key: u32, value: u64 }
+    ///
+    /// let map = Map::adopt_with::<Flows>("/sys/fs/bpf/flows", Access::ReadOnly)?;
+    /// for entry in map.handle::<Flows>()?.iter() {
+    ///     let (port, bytes) = entry?;
+    ///     println!("{port}: {bytes}");
+    /// }
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Map::adopt`] and [`Map::from_pin_with`].
+    pub fn adopt_with<T: MapDecl>(path: impl AsRef<Path>, access: crate::Access) -> Result<Map, Error> {
         let path = path.as_ref();
-        let map = Map::from_pin(path)?;
+        let map = Map::from_pin_with(path, access)?;
         let host = HostLimits::current();
         let diffs = compat::diff_map(&map, &T::DEF, host)?;
         if !diffs.is_empty() {
@@ -74,7 +98,15 @@ impl Map {
     /// [`Error::PinMismatch`] to name); [`Error::Open`] if there is no map `id` (`ENOENT`) or
     /// the process may not open it (`EPERM`).
     pub fn adopt_id<T: MapDecl>(id: u32) -> Result<Map, Error> {
-        let map = Map::from_id(id)?;
+        Map::adopt_id_with::<T>(id, crate::Access::ReadWrite)
+    }
+
+    /// [`Map::adopt_id`] with `access`.
+    ///
+    /// # Errors
+    /// As [`Map::adopt_id`] and [`Map::from_id_with`].
+    pub fn adopt_id_with<T: MapDecl>(id: u32, access: crate::Access) -> Result<Map, Error> {
+        let map = Map::from_id_with(id, access)?;
         let host = HostLimits::current();
         let diffs = compat::diff_map(&map, &T::DEF, host)?;
         if !diffs.is_empty() {

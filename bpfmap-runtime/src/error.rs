@@ -300,6 +300,51 @@ pub enum Error {
         /// Every field that differs.
         diffs: Vec<crate::compat::FieldDiff>,
     },
+    /// The kernel refused an operation (`EPERM`) that the map's fd was not opened for: a
+    /// write through a map opened [`Access::ReadOnly`](crate::Access::ReadOnly), a read
+    /// through one opened [`Access::WriteOnly`](crate::Access::WriteOnly).
+    Access {
+        /// The operation.
+        op: Op,
+        /// The map.
+        map: MapLabel,
+        /// How the map was opened.
+        access: crate::Access,
+    },
+    /// Opening a pinned map was refused (`EACCES`): the pin's file mode does not grant this
+    /// process the access it asked for.
+    PinDenied {
+        /// The pin.
+        path: std::path::PathBuf,
+        /// The access asked for.
+        access: crate::Access,
+        /// The pin's permission bits (`0o640`).
+        mode: u32,
+        /// The pin's owner.
+        owner: u32,
+        /// The pin's group.
+        group: u32,
+        /// This process's effective uid.
+        uid: u32,
+        /// What the mode grants this process (`None`: nothing).
+        granted: Option<crate::Access>,
+    },
+    /// A pin the loader would reuse has narrower permissions than the loader asks for: the
+    /// loader does not widen them.
+    PinPermissions {
+        /// The declared map.
+        map: MapLabel,
+        /// The pin.
+        path: std::path::PathBuf,
+        /// The pin's permission bits.
+        mode: u32,
+        /// The pin's group.
+        group: u32,
+        /// The bits the loader asks for.
+        asked_mode: u32,
+        /// The group the loader asks for.
+        asked_group: u32,
+    },
     /// A map given to a map-of-maps differs from its inner template, found before the
     /// syscall (the kernel would refuse it with `EINVAL`).
     InnerMismatch {
@@ -493,6 +538,8 @@ impl Error {
             | Error::Btf { errno, .. }
             | Error::Wait { errno } => Some(*errno),
             Error::LockUnknown { .. } | Error::InnerMismatch { .. } => Some(Errno::EINVAL),
+            Error::Access { .. } => Some(Errno::EPERM),
+            Error::PinDenied { .. } => Some(Errno::EACCES),
             _ => None,
         }
     }
@@ -506,6 +553,8 @@ impl Error {
             | Error::Mismatch { map, .. }
             | Error::PinMismatch { map, .. }
             | Error::InnerMismatch { map, .. }
+            | Error::Access { map, .. }
+            | Error::PinPermissions { map, .. }
             | Error::Pin { map, .. }
             | Error::IterationAborted { map, .. }
             | Error::Batch { map, .. }
@@ -894,6 +943,50 @@ impl fmt::Display for Error {
                     path.display()
                 )
             }
+            Error::Access { op, map, access } => {
+                let (can, instead) = match access {
+                    crate::Access::WriteOnly => ("can only write", "`Access::ReadWrite` or `Access::ReadOnly`"),
+                    _ => ("can only read", "`Access::ReadWrite`"),
+                };
+                write!(
+                    f,
+                    "cannot {op} {map}: EPERM (operation not permitted): the map was opened {access}, so this fd \
+                     {can}; open it with {instead} (which needs that permission on the pin, or CAP_SYS_ADMIN \
+                     for an id)"
+                )
+            }
+            Error::PinPermissions { map, path, mode, group, asked_mode, asked_group } => write!(
+                f,
+                "cannot reuse the pin of {map} at {}: it is mode {mode:04o}, gid {group}, and this loader asks for \
+                 {asked_mode:04o}, gid {asked_group}, which would let more users open the map; the loader never \
+                 widens a pin's permissions: change them yourself (`chmod`, `chgrp`) if that is meant, or ask for \
+                 no more than the pin has",
+                path.display()
+            ),
+            Error::PinDenied { path, access, mode, owner, group, uid, granted } => {
+                write!(
+                    f,
+                    "cannot open the map pinned at {} {access}: EACCES (permission denied): the pin is mode \
+                     {mode:04o} owned by uid {owner}, gid {group}, and this process (uid {uid}) ",
+                    path.display()
+                )?;
+                match granted {
+                    Some(granted) => write!(
+                        f,
+                        "may open it only {granted}: ask for `Access::{}`, or have its owner widen the mode \
+                         (`Loader::pin_mode`, `Loader::pin_group`)",
+                        match granted {
+                            crate::Access::ReadOnly => "ReadOnly",
+                            crate::Access::WriteOnly => "WriteOnly",
+                            crate::Access::ReadWrite => "ReadWrite",
+                        }
+                    ),
+                    None => f.write_str(
+                        "may not open it at all: run as its owner or in its group, or have its owner widen the mode \
+                         (`Loader::pin_mode`, `Loader::pin_group`)",
+                    ),
+                }
+            }
             Error::InnerMismatch { map, inner, diffs } => {
                 write!(f, "cannot put map #{inner} into {map}: it differs from the inner template:")?;
                 for diff in diffs {
@@ -966,6 +1059,9 @@ impl Error {
             Error::ObjectMismatch { .. } => "ObjectMismatch",
             Error::PinMismatch { .. } => "PinMismatch",
             Error::InnerMismatch { .. } => "InnerMismatch",
+            Error::Access { .. } => "Access",
+            Error::PinPermissions { .. } => "PinPermissions",
+            Error::PinDenied { .. } => "PinDenied",
             Error::Pin { .. } => "Pin",
             Error::PinRoot { .. } => "PinRoot",
             Error::Open { .. } => "Open",

@@ -14,6 +14,7 @@ compile_error!(
     "bpfmap supports 64-bit targets: ring buffer positions and mapped memory are read as 8-byte atomics"
 );
 
+mod access;
 mod adopt;
 pub mod btf;
 mod claims;
@@ -37,6 +38,7 @@ pub mod registry;
 pub mod rules;
 mod sys;
 
+pub use access::Access;
 pub use compat::FieldDiff;
 pub use cpus::possible_cpus;
 pub use errno::Errno;

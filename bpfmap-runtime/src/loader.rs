@@ -99,6 +99,8 @@ pub struct Loader {
     pin_root: Option<PathBuf>,
     on_mismatch: OnMismatch,
     memlock: Memlock,
+    pin_mode: Option<u32>,
+    pin_group: Option<u32>,
 }
 
 impl Loader {
@@ -116,6 +118,32 @@ impl Loader {
     /// What to do when a pinned map differs from its declaration.
     pub fn on_mismatch(mut self, policy: OnMismatch) -> Loader {
         self.on_mismatch = policy;
+        self
+    }
+
+    /// The permission bits of the pins this loader creates (`0o640`: the owner reads and
+    /// writes, the group reads); the kernel makes them `0o600` minus the umask. Other users
+    /// open a pin as its mode allows them ([`Map::from_pin_with`](crate::Map::from_pin_with)).
+    ///
+    /// A pin that exists already keeps its permissions when it is reused, unless this loader
+    /// asks for narrower ones, which it applies; it never widens them:
+    /// [`Error::PinPermissions`] says where it would.
+    ///
+    /// ```no_run
+    /// use bpfmap::Loader;
+    ///
+    /// // Pins readable by the `bpfreaders` group (gid 1500), written only by their owner.
+    /// let maps = Loader::new().pin_mode(0o640).pin_group(1500).load()?;
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
+    pub fn pin_mode(mut self, mode: u32) -> Loader {
+        self.pin_mode = Some(mode & 0o777);
+        self
+    }
+
+    /// The group of the pins this loader creates (their owner stays this process's uid).
+    pub fn pin_group(mut self, gid: u32) -> Loader {
+        self.pin_group = Some(gid);
         self
     }
 
@@ -196,6 +224,7 @@ impl Loader {
                 Ok(existing) => {
                     let diffs = compat::diff_map(&existing, &decl.def, host)?;
                     if diffs.is_empty() {
+                        self.keep_permissions(&label, &path)?;
                         return Ok(existing.declared(decl.def.resolve_for(host), decl, path));
                     }
                     if self.on_mismatch == OnMismatch::Fail {
@@ -211,6 +240,7 @@ impl Loader {
                     })?;
                     journal.push(PinChange::Replaced { path: path.clone(), old: existing });
                     map.pin(&path)?;
+                    self.set_permissions(&label, &path)?;
                     return Ok(map.with_pin(path));
                 }
                 Err(Error::Open { errno: Errno::ENOENT, .. }) => {
@@ -218,6 +248,7 @@ impl Loader {
                     match map.pin(&path) {
                         Ok(()) => {
                             journal.push(PinChange::Created(path.clone()));
+                            self.set_permissions(&label, &path)?;
                             return Ok(map.with_pin(path));
                         }
                         Err(Error::Pin { errno: Errno::EEXIST, .. }) if !raced => raced = true,
@@ -227,6 +258,55 @@ impl Loader {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+impl Loader {
+    /// Gives a pin this loader made the asked mode and group.
+    fn set_permissions(&self, label: &MapLabel, path: &Path) -> Result<(), Error> {
+        let failed = |e: std::io::Error| Error::Pin {
+            map: label.clone(),
+            path: path.to_path_buf(),
+            errno: Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+        };
+        if let Some(gid) = self.pin_group {
+            std::os::unix::fs::chown(path, None, Some(gid)).map_err(failed)?;
+        }
+        if let Some(mode) = self.pin_mode {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(failed)?;
+        }
+        Ok(())
+    }
+
+    /// Before a pin is reused: narrows its permissions to the asked ones, or refuses where
+    /// the asked ones would widen them (more bits, or another group given any).
+    fn keep_permissions(&self, label: &MapLabel, path: &Path) -> Result<(), Error> {
+        if self.pin_mode.is_none() && self.pin_group.is_none() {
+            return Ok(());
+        }
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).map_err(|e| Error::Pin {
+            map: label.clone(),
+            path: path.to_path_buf(),
+            errno: Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+        })?;
+        let (mode, group) = (meta.mode() & 0o777, meta.gid());
+        let asked_mode = self.pin_mode.unwrap_or(mode);
+        let asked_group = self.pin_group.unwrap_or(group);
+        let more_bits = asked_mode & !mode != 0;
+        let other_group = asked_group != group && asked_mode & 0o070 != 0;
+        if more_bits || other_group {
+            return Err(Error::PinPermissions {
+                map: label.clone(),
+                path: path.to_path_buf(),
+                mode,
+                group,
+                asked_mode,
+                asked_group,
+            });
+        }
+        if (asked_mode, asked_group) != (mode, group) { self.set_permissions(label, path) } else { Ok(()) }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::map_btf::{BtfIds, MapsBtf};
 use crate::registry::Declaration;
 use crate::rules::{HostLimits, MapDef, MapFlags, MapName, MapType};
 use crate::sys::{self, Cmd, attr};
-use crate::{Errno, Error};
+use crate::{Access, Errno, Error};
 
 /// A map the kernel created: its fd (closed on drop), its definition and, if it was declared,
 /// its declaration.
@@ -35,6 +35,8 @@ pub struct Map {
     decl: Option<&'static Declaration>,
     id: OnceLock<u32>,
     pinned_at: Option<PathBuf>,
+    /// What the fd may do: read-write unless opened otherwise.
+    access: Access,
 }
 
 impl Map {
@@ -67,10 +69,17 @@ impl Map {
         Ok(*self.id.get_or_init(|| id))
     }
 
-    /// What the kernel reports of the map (`BPF_OBJ_GET_INFO_BY_FD`).
+    /// What the kernel reports of the map (`BPF_OBJ_GET_INFO_BY_FD`), and the access of this
+    /// fd.
     pub fn info(&self) -> Result<MapInfo, Error> {
         let info = sys::map_info(self.fd()).map_err(|errno| self.error(Op::Info, errno))?;
-        Ok(MapInfo::from(info))
+        Ok(MapInfo { access: self.access, ..MapInfo::from(info) })
+    }
+
+    /// What this fd of the map may do: [`Access::ReadWrite`] for a map this process created,
+    /// what it was opened with otherwise ([`Map::from_pin_with`], [`Map::from_id_with`]).
+    pub fn access(&self) -> Access {
+        self.access
     }
 
     /// The BTF of the map's key and value, read back from the kernel: the object the map was
@@ -118,15 +127,39 @@ impl Map {
             .fd
             .try_clone()
             .map_err(|e| self.error(Op::Dup, Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
-        Ok(Map { fd, def: self.def, decl: self.decl, id: self.id.clone(), pinned_at: self.pinned_at.clone() })
+        Ok(Map {
+            fd,
+            def: self.def,
+            decl: self.decl,
+            id: self.id.clone(),
+            pinned_at: self.pinned_at.clone(),
+            access: self.access,
+        })
     }
 
     /// Opens the map with kernel id `id` (as `bpftool map show` lists it): a new fd on a map
     /// another program created. Its definition is read back from the kernel.
     pub fn from_id(id: u32) -> Result<Map, Error> {
+        Map::from_id_with(id, Access::ReadWrite)
+    }
+
+    /// [`Map::from_id`] with `access`: a read-only fd is what a monitoring tool needs.
+    ///
+    /// ```no_run
+    /// use bpfmap::{Access, Map};
+    ///
+    /// let map = Map::from_id_with(42, Access::ReadOnly)?;
+    /// println!("{}", map);   // map `flows` (hash), read-only
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
+    pub fn from_id_with(id: u32, access: Access) -> Result<Map, Error> {
+        let what = || match access {
+            Access::ReadWrite => format!("map id {id}"),
+            access => format!("map id {id} {access}"),
+        };
         let fd =
-            sys::map_fd_by_id(id).map_err(|errno| Error::Open { what: format!("map id {id}"), errno })?;
-        Map::from_fd(fd, || format!("map id {id}"))
+            sys::map_fd_by_id(id, access.flags()).map_err(|errno| Error::Open { what: what(), errno })?;
+        Ok(Map { access, ..Map::from_fd(fd, what)? })
     }
 
     /// Opens the map pinned at `path` in bpffs: a new fd on a map another program (or an
@@ -137,16 +170,40 @@ impl Map {
     /// [`Error::Open`] with `ENOENT` if nothing is pinned there, [`Error::NotAMap`] if a
     /// program, a link or a directory is.
     pub fn from_pin(path: impl AsRef<Path>) -> Result<Map, Error> {
+        Map::from_pin_with(path, Access::ReadWrite)
+    }
+
+    /// [`Map::from_pin`] with `access`. The pin's file mode decides who may open it how: a
+    /// user with read permission on a pin opens it [`Access::ReadOnly`] and looks elements up;
+    /// writes through that fd fail ([`Error::Access`]).
+    ///
+    /// ```no_run
+    /// use bpfmap::{Access, ArrayMap, Map};
+    ///
+    /// let map = Map::from_pin_with("/sys/fs/bpf/config", Access::ReadOnly)?;
+    /// let config = ArrayMap::<u64>::new(&map)?;
+    /// println!("limit {:?}", config.get(0)?);
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Map::from_pin`]; [`Error::PinDenied`] when the pin's mode does not grant this
+    /// process `access`, naming the mode, its owner and what the process may do instead.
+    pub fn from_pin_with(path: impl AsRef<Path>, access: Access) -> Result<Map, Error> {
         let path = path.as_ref();
-        let what = || format!("the map pinned at {}", path.display());
+        let what = || match access {
+            Access::ReadWrite => format!("the map pinned at {}", path.display()),
+            access => format!("the map pinned at {} {access}", path.display()),
+        };
         let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| Error::Open { what: what(), errno: Errno::EINVAL })?;
-        let fd = sys::obj_get(&c_path).map_err(|errno| match errno {
+        let fd = sys::obj_get(&c_path, access.flags()).map_err(|errno| match errno {
             // The kernel's answer for a path that holds no BPF object, before it would check
             // the caller's access.
             Errno::EACCES if path.is_dir() => {
                 Error::NotAMap { path: path.to_path_buf(), found: "a directory".to_string() }
             }
+            Errno::EACCES => crate::pin::denied(path, access).unwrap_or(Error::Open { what: what(), errno }),
             errno => Error::Open { what: what(), errno },
         })?;
         // BPF_OBJ_GET opens programs and links as readily as maps, and reading a program's info
@@ -154,7 +211,7 @@ impl Map {
         if let Some(found) = not_a_map(fd.as_fd()) {
             return Err(Error::NotAMap { path: path.to_path_buf(), found });
         }
-        Ok(Map::from_fd(fd, what)?.with_pin(path.to_path_buf()))
+        Ok(Map { access, ..Map::from_fd(fd, what)?.with_pin(path.to_path_buf()) })
     }
 
     /// A map from an fd this process owns, its definition read back from the kernel.
@@ -165,7 +222,14 @@ impl Map {
             .with_flags(info.flags)
             .with_name(info.name)
             .with_map_extra(info.map_extra);
-        Ok(Map { fd, def, decl: None, id: OnceLock::from(info.id), pinned_at: None })
+        Ok(Map {
+            fd,
+            def,
+            decl: None,
+            id: OnceLock::from(info.id),
+            pinned_at: None,
+            access: Access::ReadWrite,
+        })
     }
 
     /// Where the loader pinned this map, or found it pinned.
@@ -197,6 +261,9 @@ impl Map {
     }
 
     pub(crate) fn error(&self, op: Op, errno: Errno) -> Error {
+        if errno == Errno::EPERM && self.access.forbids(op) {
+            return Error::Access { op, map: self.label(), access: self.access };
+        }
         Error::Map { op, map: self.label(), errno }
     }
 
@@ -218,7 +285,7 @@ impl Map {
         btf: Option<BtfIds<'_>>,
     ) -> Result<Map, Error> {
         let fd = Map::create_fd(&def, btf).map_err(|errno| Error::create(&def, decl, errno))?;
-        Ok(Map { fd, def, decl, id: OnceLock::new(), pinned_at: None })
+        Ok(Map { fd, def, decl, id: OnceLock::new(), pinned_at: None, access: Access::ReadWrite })
     }
 
     /// `BPF_MAP_CREATE` for a validated, resolved definition, with the bare errno (probes use
@@ -357,9 +424,25 @@ impl AsRawFd for Map {
     }
 }
 
+/// `map `flows` (hash, declared as `Flows` at src/main.rs:8)`, and `, read-only` (or
+/// `, write-only`) for a map opened so.
+impl fmt::Display for Map {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.label())?;
+        match self.access {
+            Access::ReadWrite => Ok(()),
+            access => write!(f, ", {access}"),
+        }
+    }
+}
+
 impl fmt::Debug for Map {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Map").field("fd", &self.fd.as_raw_fd()).field("def", &self.def).finish()
+        f.debug_struct("Map")
+            .field("fd", &self.fd.as_raw_fd())
+            .field("def", &self.def)
+            .field("access", &self.access)
+            .finish()
     }
 }
 
@@ -427,6 +510,8 @@ pub struct MapInfo {
     pub map_extra: u64,
     /// The id of the map's BTF object, 0 if none.
     pub btf_id: u32,
+    /// What the fd the info was read through may do (not the kernel's: the fd's).
+    pub access: Access,
     /// The BTF type id of the key in that object (0: none, or no key).
     pub btf_key_type_id: u32,
     /// The BTF type id of the value in that object (0: none).
@@ -448,6 +533,7 @@ impl From<attr::MapInfo> for MapInfo {
             btf_id: i.btf_id,
             btf_key_type_id: i.btf_key_type_id,
             btf_value_type_id: i.btf_value_type_id,
+            access: Access::ReadWrite,
         }
     }
 }

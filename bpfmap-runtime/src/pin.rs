@@ -126,3 +126,69 @@ impl Map {
         crate::sys::obj_pin(self.fd(), &c_path).map_err(err)
     }
 }
+
+/// What the permission bits `mode` of a file owned by `owner`:`group` grant a process with
+/// effective `uid`, in `groups` (its effective gid and supplementary groups): the owner's bits
+/// if it owns the file, else the group's if it is in the group, else the others' (the kernel's
+/// order, without capabilities: root is never asked).
+pub(crate) fn granted(mode: u32, owner: u32, group: u32, uid: u32, groups: &[u32]) -> Option<crate::Access> {
+    let bits = if uid == owner {
+        mode >> 6
+    } else if groups.contains(&group) {
+        mode >> 3
+    } else {
+        mode
+    } & 0o7;
+    match (bits & 0o4 != 0, bits & 0o2 != 0) {
+        (true, true) => Some(crate::Access::ReadWrite),
+        (true, false) => Some(crate::Access::ReadOnly),
+        (false, true) => Some(crate::Access::WriteOnly),
+        (false, false) => None,
+    }
+}
+
+/// The explanation of `EACCES` from `BPF_OBJ_GET` on the pin at `path`, opened with `access`:
+/// the pin's mode and owner, and what they grant this process. `None` when the pin cannot be
+/// looked at (a directory on the way is closed to this process).
+pub(crate) fn denied(path: &Path, access: crate::Access) -> Option<Error> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    // SAFETY: getegid/geteuid have no preconditions.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    let mut groups = vec![gid];
+    // SAFETY: a null list with size 0 asks only for the count.
+    let count = unsafe { libc::getgroups(0, core::ptr::null_mut()) };
+    if let Ok(count) = usize::try_from(count) {
+        let mut extra = vec![0 as libc::gid_t; count];
+        // SAFETY: `extra` has room for `count` gids.
+        let got = unsafe { libc::getgroups(count as libc::c_int, extra.as_mut_ptr()) };
+        extra.truncate(usize::try_from(got).unwrap_or(0));
+        groups.extend(extra);
+    }
+    let mode = meta.mode() & 0o7777;
+    let granted = granted(mode, meta.uid(), meta.gid(), uid, &groups);
+    Some(Error::PinDenied {
+        path: path.to_path_buf(),
+        access,
+        mode,
+        owner: meta.uid(),
+        group: meta.gid(),
+        uid,
+        granted,
+    })
+}
+
+#[cfg(test)]
+mod access_tests {
+    use super::granted;
+    use crate::Access;
+
+    #[test]
+    fn the_mode_grants_by_owner_then_group_then_others() {
+        assert_eq!(granted(0o640, 0, 100, 0, &[0]), Some(Access::ReadWrite), "the owner");
+        assert_eq!(granted(0o640, 0, 100, 65534, &[65534, 100]), Some(Access::ReadOnly), "in the group");
+        assert_eq!(granted(0o640, 0, 100, 65534, &[65534]), None, "neither");
+        assert_eq!(granted(0o604, 0, 100, 65534, &[100]), None, "the group's bits, though others have more");
+        assert_eq!(granted(0o622, 7, 7, 8, &[8]), Some(Access::WriteOnly));
+    }
+}

@@ -398,7 +398,7 @@ pub(crate) fn write_batch(
 /// `BPF_F_LOCK` says it knows of no lock in the map's value ([`Error::LockUnknown`]).
 fn batch_error(map: &Map, op: Op, errno: Errno, done: usize, elem_flags: u64) -> Error {
     match map.error_with(op, errno, elem_flags) {
-        lock @ Error::LockUnknown { .. } => lock,
+        known @ (Error::LockUnknown { .. } | Error::Access { .. }) => known,
         _ => Error::Batch { op, map: map.label(), errno, done },
     }
 }

@@ -300,15 +300,15 @@ pub(crate) fn obj_pin(fd: BorrowedFd<'_>, path: &std::ffi::CStr) -> Result<(), E
 }
 
 /// `BPF_OBJ_GET`: opens the object pinned at `path`.
-pub(crate) fn obj_get(path: &std::ffi::CStr) -> Result<OwnedFd, Errno> {
-    let mut attr = attr::ObjPin { pathname: ptr(path.as_ptr()), bpf_fd: 0, file_flags: 0 };
+pub(crate) fn obj_get(path: &std::ffi::CStr, file_flags: u32) -> Result<OwnedFd, Errno> {
+    let mut attr = attr::ObjPin { pathname: ptr(path.as_ptr()), bpf_fd: 0, file_flags };
     // SAFETY: `path` is NUL-terminated and outlives the call; OBJ_GET returns a new fd.
     unsafe { bpf(Cmd::ObjGet, &mut attr).and_then(|ret| owned_fd(ret)) }
 }
 
 /// `BPF_MAP_GET_FD_BY_ID`: opens the map with kernel id `id`.
-pub(crate) fn map_fd_by_id(id: u32) -> Result<OwnedFd, Errno> {
-    let mut attr = attr::GetId { id, ..Default::default() };
+pub(crate) fn map_fd_by_id(id: u32, open_flags: u32) -> Result<OwnedFd, Errno> {
+    let mut attr = attr::GetId { id, open_flags, ..Default::default() };
     // SAFETY: GET_FD_BY_ID reads no pointers and returns a new fd.
     unsafe { bpf(Cmd::MapGetFdById, &mut attr).and_then(|ret| owned_fd(ret)) }
 }
