@@ -7,8 +7,10 @@ fn main() {
 struct Mine;
 
 impl bpfmap::__private::family::Family for Mine {
-    type Handle<'m, K: bpfmap::Pod, V: bpfmap::Pod> = &'m bpfmap::Map;
-    fn handle<K: bpfmap::Pod, V: bpfmap::Pod>(map: &bpfmap::Map) -> Result<&bpfmap::Map, bpfmap::Error> {
+    type Handle<'m, K: bpfmap::Pod, V: bpfmap::Pod> = bpfmap::MapRef<'m>;
+    fn handle<'m, K: bpfmap::Pod, V: bpfmap::Pod>(
+        map: bpfmap::MapRef<'m>,
+    ) -> Result<bpfmap::MapRef<'m>, bpfmap::Error> {
         Ok(map)
     }
 }
