@@ -292,6 +292,9 @@ impl<'m> RingBufConsumer<'m> {
         if let Some(err) = self.release() {
             return Some(Err(err));
         }
+        // Whether the position, as it is now, was published and fenced before the last look;
+        // see `Slot::Empty` below.
+        let mut published = false;
         loop {
             let producer = load_acquire(self.ring.producer_pos());
             if producer.wrapping_sub(self.position) > self.ring.size && producer > self.position {
@@ -305,8 +308,23 @@ impl<'m> RingBufConsumer<'m> {
             // mapping's own pointer; `position` is 8-aligned: it started so (`check_positions`)
             // and moves by multiples of 8.
             match unsafe { slot_at(self.ring.at(0), self.ring.size, self.position, producer) } {
+                // Caught up. The kernel wakes the fd for a record only if the consumer position
+                // it loads after committing is that record's (`bpf_ringbuf_commit`): publish
+                // the position, past the discarded records skipped since `release`, then look
+                // once more after a full fence (the kernel's commit is an `xchg`), so that
+                // either this look sees the record or the kernel sees the position and wakes.
+                Slot::Empty if !published => {
+                    if let Some(err) = self.release() {
+                        return Some(Err(err));
+                    }
+                    fence(Ordering::SeqCst);
+                    published = true;
+                }
                 Slot::Empty => return None,
-                Slot::Skip { next } => self.position = next,
+                Slot::Skip { next } => {
+                    self.position = next;
+                    published = false;
+                }
                 Slot::Corrupt(what) => {
                     let err = self.corrupt(what);
                     self.position = producer;
@@ -364,6 +382,9 @@ impl<'m> RingBufConsumer<'m> {
         let mut released = self.released.load(Ordering::Relaxed);
         // Read at the first record.
         let mut producer = position;
+        // Whether the position, as it is now, was published and fenced before the last look
+        // (see `locate`).
+        let mut fenced = false;
         loop {
             // `release`, with its check: only another consumer moves the position from where
             // this one left it; then, as `release` does, take up from the producer position.
@@ -390,10 +411,19 @@ impl<'m> RingBufConsumer<'m> {
             // SAFETY: as in `next`: `data` starts the data area mapped twice (2 * size bytes);
             // `position` is 8-aligned (it started so and moves by multiples of 8).
             match unsafe { slot_at(data, size, position, producer) } {
+                // Caught up, with the position published at the top of the loop: look once
+                // more after a full fence, as `locate` does, with the producer position read
+                // again.
+                Slot::Empty if !fenced => {
+                    fence(Ordering::SeqCst);
+                    fenced = true;
+                    producer = position;
+                }
                 Slot::Empty => return Ok(n),
                 Slot::Skip { next } => {
                     position = next;
                     self.position = next;
+                    fenced = false;
                 }
                 Slot::Corrupt(what) => {
                     let err = self.corrupt(what);
@@ -405,6 +435,7 @@ impl<'m> RingBufConsumer<'m> {
                     // by the next call, as `next` would.
                     position = next;
                     self.position = next;
+                    fenced = false;
                     // The consumer position passes the record only at the top of this loop,
                     // after `f` returned, or at a later call (`&mut self` is held meanwhile,
                     // and this is the ring's only consumer in this process).
@@ -430,6 +461,9 @@ impl<'m> RingBufConsumer<'m> {
         }
         self.ring.consumer_pos().store(self.position, Ordering::Release);
         self.released.store(self.position, Ordering::Relaxed);
+        // The store above before the load below, as in `locate`: either the load sees a record
+        // committed meanwhile, or its commit sees this position and wakes the fd.
+        fence(Ordering::SeqCst);
         if self.pending.is_some()
             || self.failed.is_some()
             || load_acquire(self.ring.producer_pos()) > self.position
