@@ -36,10 +36,10 @@ fn register<S: AsFd>(source: S, interest: Interest) -> Result<AsyncFd<Fd<S>>, Er
     if tokio::runtime::Handle::try_current().is_err() {
         return Err(Error::NoReactor);
     }
-    // SAFETY: the fd is the source's own (a map's, or a perf reader's epoll), open for as long
-    // as the source lives, which is as long as the `AsyncFd` holds it: `Fd` is never lent
-    // mutably outside this module, and within it only to read records, which never changes
-    // the fd. `as_raw_fd` returns that same fd on every call.
+    // The fd is the source's own (a map's, or a perf reader's epoll), open for as long as the
+    // source lives, which is as long as the `AsyncFd` holds it: `Fd` is never lent mutably
+    // outside this module, and within it only to read records, which never changes the fd.
+    // SAFETY: the fd stays open and the same while registered (above); `as_raw_fd` returns it.
     unsafe { AsyncFd::register_with_interest(Fd(source), interest) }.map_err(|e| io_error(e.into_parts().1))
 }
 

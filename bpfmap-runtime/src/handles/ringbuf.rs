@@ -173,10 +173,11 @@ impl Ring {
 
     #[inline]
     fn consumer_pos(&self) -> &AtomicU64 {
-        // SAFETY: the first word of the consumer page: 8-aligned, mapped as long as `self`,
-        // and accessed atomically by everyone (the kernel with smp_load_acquire and
+        // The first word of the consumer page: 8-aligned, mapped as long as `self`, and
+        // accessed atomically by everyone (the kernel with smp_load_acquire and
         // smp_store_release). Where it is mapped read-only (a user ring's), it is only loaded,
         // relaxed (`load_acquire`), which std allows on read-only memory on 64-bit targets.
+        // SAFETY: an aligned word of the mapping, live as long as `self`, accessed atomically.
         unsafe { AtomicU64::from_ptr(self.consumer.ptr().cast()) }
     }
 
@@ -246,13 +247,14 @@ impl<'m> RingBufConsumer<'m> {
         };
         self.position = next;
         let data = self.ring.at(0);
-        // SAFETY: the record's `len` bytes at `offset` lie within the double mapping
-        // (`slot_at` checked them against the producer position and the ring size); they are
-        // complete (busy bit clear, read with acquire) and not written again until the
-        // consumer position passes them. Only the ring's one consumer moves it: in this
-        // process that is this consumer (claimed), on the next call, after this borrow ends;
-        // another process that consumes the same ring breaks the ring's protocol, which
-        // `release` detects (see the type's docs).
+        // The record's `len` bytes at `offset` lie within the double mapping (`slot_at`
+        // checked them against the producer position and the ring size); they are complete
+        // (busy bit clear, read with acquire) and not written again until the consumer
+        // position passes them. Only the ring's one consumer moves it: in this process that is
+        // this consumer (claimed), on the next call, after this borrow ends; another process
+        // that consumes the same ring breaks the ring's protocol, which `release` detects (see
+        // the type's docs).
+        // SAFETY: in bounds (`slot_at`), and not written while the record borrows `self`.
         let bytes = unsafe { core::slice::from_raw_parts(data.add(offset).cast_const(), len) };
         Some(Ok(Record::new(bytes, &self.map, None)))
     }
@@ -304,9 +306,10 @@ impl<'m> RingBufConsumer<'m> {
                 self.position = producer;
                 return Some(Err(err));
             }
-            // SAFETY: `at(0)` starts the data area, mapped twice (2 * size bytes) from the
-            // mapping's own pointer; `position` is 8-aligned: it started so (`check_positions`)
-            // and moves by multiples of 8.
+            // `at(0)` starts the data area, mapped twice (2 * size bytes) from the mapping's own
+            // pointer; `position` is 8-aligned: it started so (`check_positions`, or the
+            // kernel's producer position) and moves by multiples of 8.
+            // SAFETY: `slot_at`'s contract, as just said.
             match unsafe { slot_at(self.ring.at(0), self.ring.size, self.position, producer) } {
                 // Caught up. The kernel wakes the fd for a record only if the consumer position
                 // it loads after committing is that record's (`bpf_ringbuf_commit`): publish
@@ -538,10 +541,11 @@ unsafe fn slot_at(data: *mut u8, size: u64, position: u64, producer: u64) -> Slo
         return Slot::Empty;
     }
     let offset = (position & (size - 1)) as usize;
-    // SAFETY: `offset < size` and 8-aligned (position is), so the header word is an aligned
-    // u32 within the data, which the kernel writes atomically (the busy bit is cleared with a
-    // release store, read here with acquire).
-    // The data is mapped read-only: a relaxed load, then the acquire as a fence.
+    // `offset < size` and 8-aligned (position is), so the header word is an aligned u32
+    // within the data, which the kernel writes atomically (the busy bit is cleared with a
+    // release store, read here with acquire). The data is mapped read-only: a relaxed load,
+    // then the acquire as a fence.
+    // SAFETY: an aligned u32 within the data, only ever accessed atomically.
     let len = unsafe { AtomicU32::from_ptr(data.add(offset).cast()) }.load(Ordering::Relaxed);
     fence(Ordering::Acquire);
     if len & BUSY != 0 {
@@ -682,11 +686,12 @@ impl<'m> UserRingBufProducer<'m> {
             return Err(self.ring_error(RingProblem::Full { needed: total, available }));
         }
         let header = self.ring.at(producer);
-        // SAFETY: `producer` is 8-aligned (`check_positions`), so the header is an aligned word in
-        // the data mapping, and the `total <= size` bytes from it lie within the double mapping
+        // `producer` is 8-aligned (`check_positions`), so the header is an aligned word in the
+        // data mapping, and the `total <= size` bytes from it lie within the double mapping
         // (writable: the producer maps it so). The space from `producer` to `consumer + size`
         // is free (`available >= total`): the kernel reads no record there until the producer
         // position passes it, and only this producer (claimed) moves that position.
+        // SAFETY: in bounds, aligned, and free space that nobody else reads or writes (above).
         unsafe {
             let len_word = AtomicU32::from_ptr(header.cast());
             // Reserve: the kernel skips a busy record until it is committed.
