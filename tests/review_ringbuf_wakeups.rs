@@ -120,3 +120,30 @@ fn ready_false_means_the_next_record_wakes_an_edge_triggered_fd() {
     assert_eq!(wait(1000), 1, "ready() said false: the next record wakes the fd");
     assert_eq!(consumer.next().transpose().expect("record").map(|r| r.to_vec()), Some(expected(0xbbbb)));
 }
+
+#[bpf_map(type = "ringbuf", max_entries = 4096)]
+struct NoIo;
+
+/// Inside a tokio runtime built without IO, `into_async` cannot return `Error::NoReactor`:
+/// tokio offers no way to ask whether IO is enabled, and panics when asked to register an fd.
+/// The docs said `NoReactor`; they now say it panics, and this pins that (outside any runtime
+/// it is `NoReactor`, as `tests/events.rs` checks).
+#[test]
+fn into_async_in_a_runtime_without_io_panics_as_documented() {
+    require_kernel!();
+    let maps = load();
+    let consumer = maps.get::<NoIo>().consumer().expect("consumer");
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("a runtime without IO");
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async { consumer.into_async().map(drop) })
+    }));
+    let panic = match result {
+        Ok(returned) => panic!("the docs say tokio panics here; it returned {returned:?}"),
+        Err(panic) => panic,
+    };
+    let message =
+        panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied());
+    assert!(message.is_some_and(|m| m.contains("IO is disabled")), "{message:?}");
+    // The consumer went with the panic: its claim was released, a new one can be made.
+    drop(maps.get::<NoIo>().consumer().expect("a new consumer"));
+}

@@ -699,7 +699,11 @@ impl<'m> PerfBufferReader<'m> {
     /// a `Stream` of typed records; no thread of its own (the `tokio` feature).
     ///
     /// # Errors
-    /// [`Error::NoReactor`] outside a tokio runtime with IO enabled.
+    /// [`Error::NoReactor`] outside a tokio runtime.
+    ///
+    /// # Panics
+    /// Inside a tokio runtime built without IO (no `enable_io`): tokio panics when asked to
+    /// register an fd there, and offers no way to ask first.
     #[cfg(feature = "tokio")]
     pub fn into_async(self) -> Result<crate::events::AsyncEvents<Self>, Error> {
         crate::events::AsyncEvents::new(self)

@@ -485,7 +485,11 @@ impl<'m> RingBufConsumer<'m> {
     /// typed records, no thread of its own (the `tokio` feature).
     ///
     /// # Errors
-    /// [`Error::NoReactor`] outside a tokio runtime with IO enabled.
+    /// [`Error::NoReactor`] outside a tokio runtime.
+    ///
+    /// # Panics
+    /// Inside a tokio runtime built without IO (no `enable_io`): tokio panics when asked to
+    /// register an fd there, and offers no way to ask first.
     #[cfg(feature = "tokio")]
     pub fn into_async(self) -> Result<crate::events::AsyncEvents<Self>, Error> {
         crate::events::AsyncEvents::new(self)
@@ -723,7 +727,11 @@ impl<'m> UserRingBufProducer<'m> {
     /// while the ring is full (the `tokio` feature).
     ///
     /// # Errors
-    /// [`Error::NoReactor`] outside a tokio runtime with IO enabled.
+    /// [`Error::NoReactor`] outside a tokio runtime.
+    ///
+    /// # Panics
+    /// Inside a tokio runtime built without IO (no `enable_io`): tokio panics when asked to
+    /// register an fd there, and offers no way to ask first.
     #[cfg(feature = "tokio")]
     pub fn into_async(self) -> Result<crate::events::AsyncUserRingBufProducer<'m>, Error> {
         crate::events::AsyncUserRingBufProducer::new(self)
