@@ -147,3 +147,35 @@ fn into_async_in_a_runtime_without_io_panics_as_documented() {
     // The consumer went with the panic: its claim was released, a new one can be made.
     drop(maps.get::<NoIo>().consumer().expect("a new consumer"));
 }
+
+#[bpf_map(type = "ringbuf", max_entries = 4096)]
+struct Timeouts;
+
+/// A timeout shorter than a millisecond is a wait, not a poll: epoll counts milliseconds, so
+/// it is rounded up (as the perf buffer reader does), never down to 0, which would make a
+/// `while !wait(..)? {}` loop spin.
+#[test]
+fn sub_millisecond_timeouts_wait_at_least_that_long() {
+    require_kernel!();
+    let maps = load();
+    let consumer = maps.get::<Timeouts>().consumer().expect("consumer");
+    let timeout = Duration::from_micros(900);
+    let start = std::time::Instant::now();
+    assert_eq!(consumer.wait(Some(timeout)).expect("wait"), false, "nothing was written");
+    assert!(start.elapsed() >= timeout, "RingBufConsumer::wait returned after {:?}", start.elapsed());
+    let mut poller = bpfmap::EventPoller::new().expect("poller");
+    poller.add(consumer, |_| {}).expect("add");
+    let start = std::time::Instant::now();
+    assert_eq!(poller.poll(Some(timeout)).expect("poll"), 0);
+    assert!(start.elapsed() >= timeout, "EventPoller::poll returned after {:?}", start.elapsed());
+}
+
+/// A poller with no sources yet waits out its timeout and handles nothing, rather than
+/// failing with the EINVAL of an `epoll_wait` for 0 events.
+#[test]
+fn a_poller_with_no_sources_waits_out_its_timeout() {
+    let mut poller = bpfmap::EventPoller::new().expect("poller");
+    let start = std::time::Instant::now();
+    assert_eq!(poller.poll(Some(Duration::from_millis(20))).expect("an empty poller waits"), 0);
+    assert!(start.elapsed() >= Duration::from_millis(20));
+}

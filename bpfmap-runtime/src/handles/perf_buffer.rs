@@ -738,7 +738,7 @@ impl<'m> PerfBufferReader<'m> {
         if self.failed.is_some() || self.rings.iter().any(|ring| ring.load_head() != ring.tail) {
             return Ok(true);
         }
-        let ms = timeout.map_or(-1, |t| t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32);
+        let ms = crate::events::epoll_timeout(timeout);
         let mut event = libc::epoll_event { events: 0, u64: 0 };
         loop {
             // SAFETY: `event` has room for the one event asked for.

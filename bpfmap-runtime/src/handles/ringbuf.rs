@@ -92,7 +92,7 @@ impl Poller {
 
     /// Waits until the fd is ready or `timeout` passes; `Ok(false)` on timeout.
     fn wait(&self, map: &Map, timeout: Option<Duration>) -> Result<bool, Error> {
-        let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
+        let ms = crate::events::epoll_timeout(timeout);
         let mut event = libc::epoll_event { events: 0, u64: 0 };
         loop {
             // SAFETY: `event` has room for the one event asked for.
