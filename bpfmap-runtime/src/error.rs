@@ -441,7 +441,8 @@ pub enum Error {
         /// The errno of the epoll call.
         errno: Errno,
     },
-    /// An async reader or writer was made where no tokio runtime with IO enabled runs.
+    /// An async reader or writer was made where no tokio runtime runs. (Inside a runtime
+    /// built without IO, tokio panics instead: it cannot be asked first.)
     NoReactor,
     /// The number of possible CPUs, which sizes every per-CPU value, could not be read.
     PossibleCpus {

@@ -36,17 +36,18 @@ fn register<S: AsFd>(source: S, interest: Interest) -> Result<AsyncFd<Fd<S>>, Er
     if tokio::runtime::Handle::try_current().is_err() {
         return Err(Error::NoReactor);
     }
-    // SAFETY: the fd is the source's own (a map's, or a perf reader's epoll), open for as long
-    // as the source lives, which is as long as the `AsyncFd` holds it: `Fd` is never lent
-    // mutably outside this module, and within it only to read records, which never changes
-    // the fd. `as_raw_fd` returns that same fd on every call.
+    // The fd is the source's own (a map's, or a perf reader's epoll), open for as long as the
+    // source lives, which is as long as the `AsyncFd` holds it: `Fd` is never lent mutably
+    // outside this module, and within it only to read records, which never changes the fd.
+    // SAFETY: the fd stays open and the same while registered (above); `as_raw_fd` returns it.
     unsafe { AsyncFd::register_with_interest(Fd(source), interest) }.map_err(|e| io_error(e.into_parts().1))
 }
 
 fn io_error(e: io::Error) -> Error {
     match e.raw_os_error() {
         Some(errno) => Error::Wait { errno: Errno::from_raw(errno) },
-        // tokio's only error without an errno: the runtime shut down, or has no IO driver.
+        // tokio's only error without an errno: the runtime shut down. (A runtime without an
+        // IO driver panics in `register_with_interest` instead; see `into_async`.)
         None => Error::NoReactor,
     }
 }
@@ -57,8 +58,9 @@ fn io_error(e: io::Error) -> Error {
 /// source into a [`Stream`] of typed values.
 ///
 /// Made by `into_async()` on the source, inside a tokio runtime with IO enabled (as
-/// `#[tokio::main]` makes). An owned source (from [`Maps::owned`](crate::Maps::owned)) makes
-/// a reader with no lifetime, which moves into `tokio::spawn`.
+/// `#[tokio::main]` makes; in a runtime without IO, tokio panics). An owned source (from
+/// [`Maps::owned`](crate::Maps::owned)) makes a reader with no lifetime, which moves into
+/// `tokio::spawn`.
 ///
 /// ```no_run
 /// use bpfmap::{bpf_map, Pod};
@@ -93,8 +95,12 @@ impl<S: EventSource> AsyncEvents<S> {
     /// Registers `source` with the current tokio runtime.
     ///
     /// # Errors
-    /// [`Error::NoReactor`] outside a tokio runtime with IO enabled; [`Error::Wait`] when
-    /// epoll refuses the fd.
+    /// [`Error::NoReactor`] outside a tokio runtime; [`Error::Wait`] when epoll refuses the
+    /// fd.
+    ///
+    /// # Panics
+    /// Inside a tokio runtime built without IO (no `enable_io`): tokio panics when asked to
+    /// register an fd there, and offers no way to ask first.
     pub fn new(source: S) -> Result<AsyncEvents<S>, Error> {
         Ok(AsyncEvents { fd: register(source, Interest::READABLE)? })
     }
@@ -266,8 +272,12 @@ impl<'m> AsyncUserRingBufProducer<'m> {
     /// Registers `producer` with the current tokio runtime.
     ///
     /// # Errors
-    /// [`Error::NoReactor`] outside a tokio runtime with IO enabled; [`Error::Wait`] when
-    /// epoll refuses the fd.
+    /// [`Error::NoReactor`] outside a tokio runtime; [`Error::Wait`] when epoll refuses the
+    /// fd.
+    ///
+    /// # Panics
+    /// Inside a tokio runtime built without IO (no `enable_io`): tokio panics when asked to
+    /// register an fd there, and offers no way to ask first.
     pub fn new(producer: UserRingBufProducer<'m>) -> Result<AsyncUserRingBufProducer<'m>, Error> {
         Ok(AsyncUserRingBufProducer { fd: register(producer, Interest::WRITABLE)? })
     }

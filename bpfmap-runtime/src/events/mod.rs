@@ -10,6 +10,7 @@ mod record;
 #[cfg(feature = "tokio")]
 pub use async_io::{AsyncEvents, AsyncUserRingBufProducer, RecordStream};
 pub use poll::EventPoller;
+pub(crate) use poll::epoll_timeout;
 pub use record::Record;
 
 use std::os::fd::AsFd;

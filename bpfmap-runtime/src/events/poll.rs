@@ -66,7 +66,8 @@ impl<'a> EventPoller<'a> {
         }
         // SAFETY: a fresh fd, owned by nothing else.
         let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
-        Ok(EventPoller { epoll, sources: Vec::new(), events: Vec::new() })
+        let events = vec![libc::epoll_event { events: 0, u64: 0 }];
+        Ok(EventPoller { epoll, sources: Vec::new(), events })
     }
 
     /// Adds `source`, whose records go to `handler`.
@@ -110,7 +111,9 @@ impl<'a> EventPoller<'a> {
             return Err(source.map().error(Op::Poll, Errno::last()));
         }
         self.sources.push((source, handler));
-        self.events.push(libc::epoll_event { events: 0, u64: 0 });
+        if self.events.len() < self.sources.len() {
+            self.events.push(libc::epoll_event { events: 0, u64: 0 });
+        }
         Ok(self)
     }
 
@@ -138,8 +141,10 @@ impl<'a> EventPoller<'a> {
         if self.sources.iter_mut().any(|(source, _)| source.ready()) {
             return self.consume();
         }
-        let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
+        let ms = epoll_timeout(timeout);
         let n = loop {
+            // At least 1, which `epoll_wait` requires: a poller with no sources waits out the
+            // timeout.
             let capacity = self.events.len().min(i32::MAX as usize) as i32;
             // SAFETY: `events` has room for `capacity` entries.
             let n =
@@ -186,6 +191,12 @@ impl<'a> EventPoller<'a> {
             None => Ok(handled),
         }
     }
+}
+
+/// `timeout` as `epoll_wait` counts it: milliseconds, rounded up (so that a wait shorter than a
+/// millisecond still waits), at most `i32::MAX`; -1 (forever) for `None`.
+pub(crate) fn epoll_timeout(timeout: Option<Duration>) -> i32 {
+    timeout.map_or(-1, |t| t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32)
 }
 
 impl AsFd for EventPoller<'_> {

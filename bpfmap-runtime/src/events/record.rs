@@ -33,6 +33,66 @@ use crate::{Error, Map, Pod};
 /// }
 /// # Ok::<(), bpfmap::Error>(())
 /// ```
+///
+/// A record is a loan: its bytes are the ring's, which the kernel may write over once the
+/// reader gives their space back, on the next read or wait. So none of these compile.
+///
+/// Two records of one reader at once:
+/// ```compile_fail,E0499
+/// fn two(consumer: &mut bpfmap::RingBufConsumer<'_>) {
+///     let first = consumer.next();
+///     let second = consumer.next(); // gives back the first record's space
+///     drop((first, second));
+/// }
+/// ```
+/// A record held while the reader waits (which gives back the space read so far):
+/// ```compile_fail,E0502
+/// fn held(reader: &mut bpfmap::PerfBufferReader<'_>) {
+///     let record = reader.next();
+///     let _ = reader.wait(None);
+///     drop(record);
+/// }
+/// ```
+/// A record kept past the callback it was lent to:
+/// ```compile_fail,E0521
+/// fn kept(consumer: &mut bpfmap::RingBufConsumer<'_>) {
+///     let mut kept = None;
+///     let _ = consumer.consume(|record| kept = Some(record));
+///     drop(kept);
+/// }
+/// ```
+/// A record that outlives its reader:
+/// ```compile_fail,E0597
+/// fn outlives(map: &bpfmap::Map) -> Vec<u8> {
+///     let record;
+///     {
+///         let mut consumer = bpfmap::RingBuf::new(map).unwrap().consumer().unwrap();
+///         record = consumer.next().unwrap().unwrap();
+///     }
+///     record.to_vec()
+/// }
+/// ```
+/// And no reader but bpfmap's is an [`EventSource`](crate::EventSource), whose fd the async
+/// readers register with tokio, trusting it to stay the same:
+/// ```compile_fail,E0277
+/// struct Mine(std::os::fd::OwnedFd);
+/// impl std::os::fd::AsFd for Mine {
+///     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+///         self.0.as_fd()
+///     }
+/// }
+/// impl bpfmap::EventSource for Mine {
+///     fn next_record(&mut self) -> Option<Result<bpfmap::Record<'_>, bpfmap::Error>> {
+///         None
+///     }
+///     fn ready(&mut self) -> bool {
+///         false
+///     }
+///     fn map(&self) -> &bpfmap::Map {
+///         unimplemented!()
+///     }
+/// }
+/// ```
 #[derive(Clone, Copy)]
 pub struct Record<'a> {
     bytes: &'a [u8],

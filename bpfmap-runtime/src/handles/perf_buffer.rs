@@ -699,7 +699,11 @@ impl<'m> PerfBufferReader<'m> {
     /// a `Stream` of typed records; no thread of its own (the `tokio` feature).
     ///
     /// # Errors
-    /// [`Error::NoReactor`] outside a tokio runtime with IO enabled.
+    /// [`Error::NoReactor`] outside a tokio runtime.
+    ///
+    /// # Panics
+    /// Inside a tokio runtime built without IO (no `enable_io`): tokio panics when asked to
+    /// register an fd there, and offers no way to ask first.
     #[cfg(feature = "tokio")]
     pub fn into_async(self) -> Result<crate::events::AsyncEvents<Self>, Error> {
         crate::events::AsyncEvents::new(self)
@@ -734,7 +738,7 @@ impl<'m> PerfBufferReader<'m> {
         if self.failed.is_some() || self.rings.iter().any(|ring| ring.load_head() != ring.tail) {
             return Ok(true);
         }
-        let ms = timeout.map_or(-1, |t| t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32);
+        let ms = crate::events::epoll_timeout(timeout);
         let mut event = libc::epoll_event { events: 0, u64: 0 };
         loop {
             // SAFETY: `event` has room for the one event asked for.

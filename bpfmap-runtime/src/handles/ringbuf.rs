@@ -92,7 +92,7 @@ impl Poller {
 
     /// Waits until the fd is ready or `timeout` passes; `Ok(false)` on timeout.
     fn wait(&self, map: &Map, timeout: Option<Duration>) -> Result<bool, Error> {
-        let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
+        let ms = crate::events::epoll_timeout(timeout);
         let mut event = libc::epoll_event { events: 0, u64: 0 };
         loop {
             // SAFETY: `event` has room for the one event asked for.
@@ -200,10 +200,11 @@ impl Ring {
 
     #[inline]
     fn consumer_pos(&self) -> &AtomicU64 {
-        // SAFETY: the first word of the consumer page: 8-aligned, mapped as long as `self`,
-        // and accessed atomically by everyone (the kernel with smp_load_acquire and
+        // The first word of the consumer page: 8-aligned, mapped as long as `self`, and
+        // accessed atomically by everyone (the kernel with smp_load_acquire and
         // smp_store_release). Where it is mapped read-only (a user ring's), it is only loaded,
         // relaxed (`load_acquire`), which std allows on read-only memory on 64-bit targets.
+        // SAFETY: an aligned word of the mapping, live as long as `self`, accessed atomically.
         unsafe { AtomicU64::from_ptr(self.consumer.ptr().cast()) }
     }
 
@@ -273,13 +274,14 @@ impl<'m> RingBufConsumer<'m> {
         };
         self.position = next;
         let data = self.ring.at(0);
-        // SAFETY: the record's `len` bytes at `offset` lie within the double mapping
-        // (`slot_at` checked them against the producer position and the ring size); they are
-        // complete (busy bit clear, read with acquire) and not written again until the
-        // consumer position passes them. Only the ring's one consumer moves it: in this
-        // process that is this consumer (claimed), on the next call, after this borrow ends;
-        // another process that consumes the same ring breaks the ring's protocol, which
-        // `release` detects (see the type's docs).
+        // The record's `len` bytes at `offset` lie within the double mapping (`slot_at`
+        // checked them against the producer position and the ring size); they are complete
+        // (busy bit clear, read with acquire) and not written again until the consumer
+        // position passes them. Only the ring's one consumer moves it: in this process that is
+        // this consumer (claimed), on the next call, after this borrow ends; another process
+        // that consumes the same ring breaks the ring's protocol, which `release` detects (see
+        // the type's docs).
+        // SAFETY: in bounds (`slot_at`), and not written while the record borrows `self`.
         let bytes = unsafe { core::slice::from_raw_parts(data.add(offset).cast_const(), len) };
         Some(Ok(Record::new(bytes, &self.map, None)))
     }
@@ -319,6 +321,9 @@ impl<'m> RingBufConsumer<'m> {
         if let Some(err) = self.release() {
             return Some(Err(err));
         }
+        // Whether the position, as it is now, was published and fenced before the last look;
+        // see `Slot::Empty` below.
+        let mut published = false;
         loop {
             let producer = load_acquire(self.ring.producer_pos());
             if producer.wrapping_sub(self.position) > self.ring.size && producer > self.position {
@@ -328,12 +333,28 @@ impl<'m> RingBufConsumer<'m> {
                 self.position = producer;
                 return Some(Err(err));
             }
-            // SAFETY: `at(0)` starts the data area, mapped twice (2 * size bytes) from the
-            // mapping's own pointer; `position` is 8-aligned: it started so (`check_positions`)
-            // and moves by multiples of 8.
+            // `at(0)` starts the data area, mapped twice (2 * size bytes) from the mapping's own
+            // pointer; `position` is 8-aligned: it started so (`check_positions`, or the
+            // kernel's producer position) and moves by multiples of 8.
+            // SAFETY: `slot_at`'s contract, as just said.
             match unsafe { slot_at(self.ring.at(0), self.ring.size, self.position, producer) } {
+                // Caught up. The kernel wakes the fd for a record only if the consumer position
+                // it loads after committing is that record's (`bpf_ringbuf_commit`): publish
+                // the position, past the discarded records skipped since `release`, then look
+                // once more after a full fence (the kernel's commit is an `xchg`), so that
+                // either this look sees the record or the kernel sees the position and wakes.
+                Slot::Empty if !published => {
+                    if let Some(err) = self.release() {
+                        return Some(Err(err));
+                    }
+                    fence(Ordering::SeqCst);
+                    published = true;
+                }
                 Slot::Empty => return None,
-                Slot::Skip { next } => self.position = next,
+                Slot::Skip { next } => {
+                    self.position = next;
+                    published = false;
+                }
                 Slot::Corrupt(what) => {
                     let err = self.corrupt(what);
                     self.position = producer;
@@ -391,6 +412,9 @@ impl<'m> RingBufConsumer<'m> {
         let mut released = self.released.load(Ordering::Relaxed);
         // Read at the first record.
         let mut producer = position;
+        // Whether the position, as it is now, was published and fenced before the last look
+        // (see `locate`).
+        let mut fenced = false;
         loop {
             // `release`, with its check: only another consumer moves the position from where
             // this one left it; then, as `release` does, take up from the producer position.
@@ -417,10 +441,19 @@ impl<'m> RingBufConsumer<'m> {
             // SAFETY: as in `next`: `data` starts the data area mapped twice (2 * size bytes);
             // `position` is 8-aligned (it started so and moves by multiples of 8).
             match unsafe { slot_at(data, size, position, producer) } {
+                // Caught up, with the position published at the top of the loop: look once
+                // more after a full fence, as `locate` does, with the producer position read
+                // again.
+                Slot::Empty if !fenced => {
+                    fence(Ordering::SeqCst);
+                    fenced = true;
+                    producer = position;
+                }
                 Slot::Empty => return Ok(n),
                 Slot::Skip { next } => {
                     position = next;
                     self.position = next;
+                    fenced = false;
                 }
                 Slot::Corrupt(what) => {
                     let err = self.corrupt(what);
@@ -432,6 +465,7 @@ impl<'m> RingBufConsumer<'m> {
                     // by the next call, as `next` would.
                     position = next;
                     self.position = next;
+                    fenced = false;
                     // The consumer position passes the record only at the top of this loop,
                     // after `f` returned, or at a later call (`&mut self` is held meanwhile,
                     // and this is the ring's only consumer in this process).
@@ -457,6 +491,9 @@ impl<'m> RingBufConsumer<'m> {
         }
         self.ring.consumer_pos().store(self.position, Ordering::Release);
         self.released.store(self.position, Ordering::Relaxed);
+        // The store above before the load below, as in `locate`: either the load sees a record
+        // committed meanwhile, or its commit sees this position and wakes the fd.
+        fence(Ordering::SeqCst);
         if self.pending.is_some()
             || self.failed.is_some()
             || load_acquire(self.ring.producer_pos()) > self.position
@@ -475,7 +512,11 @@ impl<'m> RingBufConsumer<'m> {
     /// typed records, no thread of its own (the `tokio` feature).
     ///
     /// # Errors
-    /// [`Error::NoReactor`] outside a tokio runtime with IO enabled.
+    /// [`Error::NoReactor`] outside a tokio runtime.
+    ///
+    /// # Panics
+    /// Inside a tokio runtime built without IO (no `enable_io`): tokio panics when asked to
+    /// register an fd there, and offers no way to ask first.
     #[cfg(feature = "tokio")]
     pub fn into_async(self) -> Result<crate::events::AsyncEvents<Self>, Error> {
         crate::events::AsyncEvents::new(self)
@@ -531,10 +572,11 @@ unsafe fn slot_at(data: *mut u8, size: u64, position: u64, producer: u64) -> Slo
         return Slot::Empty;
     }
     let offset = (position & (size - 1)) as usize;
-    // SAFETY: `offset < size` and 8-aligned (position is), so the header word is an aligned
-    // u32 within the data, which the kernel writes atomically (the busy bit is cleared with a
-    // release store, read here with acquire).
-    // The data is mapped read-only: a relaxed load, then the acquire as a fence.
+    // `offset < size` and 8-aligned (position is), so the header word is an aligned u32
+    // within the data, which the kernel writes atomically (the busy bit is cleared with a
+    // release store, read here with acquire). The data is mapped read-only: a relaxed load,
+    // then the acquire as a fence.
+    // SAFETY: an aligned u32 within the data, only ever accessed atomically.
     let len = unsafe { AtomicU32::from_ptr(data.add(offset).cast()) }.load(Ordering::Relaxed);
     fence(Ordering::Acquire);
     if len & BUSY != 0 {
@@ -714,11 +756,12 @@ impl<'m> UserRingBufProducer<'m> {
             return Err(self.ring_error(RingProblem::Full { needed: total, available }));
         }
         let header = self.ring.at(producer);
-        // SAFETY: `producer` is 8-aligned (`check_positions`), so the header is an aligned word in
-        // the data mapping, and the `total <= size` bytes from it lie within the double mapping
+        // `producer` is 8-aligned (`check_positions`), so the header is an aligned word in the
+        // data mapping, and the `total <= size` bytes from it lie within the double mapping
         // (writable: the producer maps it so). The space from `producer` to `consumer + size`
         // is free (`available >= total`): the kernel reads no record there until the producer
         // position passes it, and only this producer (claimed) moves that position.
+        // SAFETY: in bounds, aligned, and free space that nobody else reads or writes (above).
         unsafe {
             let len_word = AtomicU32::from_ptr(header.cast());
             // Reserve: the kernel skips a busy record until it is committed.
@@ -750,7 +793,11 @@ impl<'m> UserRingBufProducer<'m> {
     /// while the ring is full (the `tokio` feature).
     ///
     /// # Errors
-    /// [`Error::NoReactor`] outside a tokio runtime with IO enabled.
+    /// [`Error::NoReactor`] outside a tokio runtime.
+    ///
+    /// # Panics
+    /// Inside a tokio runtime built without IO (no `enable_io`): tokio panics when asked to
+    /// register an fd there, and offers no way to ask first.
     #[cfg(feature = "tokio")]
     pub fn into_async(self) -> Result<crate::events::AsyncUserRingBufProducer<'m>, Error> {
         crate::events::AsyncUserRingBufProducer::new(self)
