@@ -1,4 +1,4 @@
-//! Review: a ring buffer consumer that has said "nothing ready" must be woken by the next
+//! Wake-ups: a ring buffer consumer that has said "nothing ready" must be woken by the next
 //! record. The kernel wakes a ring's fd for a committed record only when the consumer position
 //! it reads at commit is that record's own position (`bpf_ringbuf_commit`), so `ready()` (and
 //! the async readers built on it) must publish the position past every record it skipped,
