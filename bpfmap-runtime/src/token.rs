@@ -529,12 +529,18 @@ pub(crate) fn explain(f: &mut fmt::Formatter<'_>, what: &str, problem: TokenProb
             write!(f, "it is not a directory ({errno}); name the mount point of the delegating bpffs")
         }
         TokenProblem::Open(errno) => write!(f, "it cannot be opened as a directory ({errno})"),
-        TokenProblem::NotBpffs { f_type } => write!(
-            f,
-            "{what} is not a bpffs (f_type {f_type:#x}, {}); mount one with \
-             `mount -t bpf -o {DELEGATE_EXAMPLE} bpf DIR` for the container's user namespace",
-            crate::pin::fs_name(f_type)
-        ),
+        TokenProblem::NotBpffs { f_type } => {
+            write!(f, "{what} is not a bpffs (f_type {f_type:#x}")?;
+            // Named where the file system is one a path is often on by mistake.
+            let name = crate::pin::fs_name(f_type);
+            if !name.starts_with("a file system") {
+                write!(f, ": {name}")?;
+            }
+            write!(
+                f,
+                "); mount one with `mount -t bpf -o {DELEGATE_EXAMPLE} bpf DIR` for the container's user namespace"
+            )
+        }
         TokenProblem::NotMountRoot => write!(
             f,
             "{what} is a directory inside a bpffs, not its root; the kernel makes tokens only from the root \
