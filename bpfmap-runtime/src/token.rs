@@ -18,6 +18,14 @@ use crate::{Errno, Error, sys};
 /// The environment variable that names the bpffs whose token [`load`](crate::load) uses,
 /// when the [`Loader`](crate::Loader) names none ([`Loader::token`](crate::Loader::token) wins
 /// over it). Empty counts as unset.
+///
+/// ```no_run
+/// // A container's entrypoint, handing the bpffs its runtime mounted to the agent it starts:
+/// std::process::Command::new("/usr/bin/flow-agent")
+///     .env(bpfmap::TOKEN_PATH_ENV, "/sys/fs/bpf")
+///     .status()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub const TOKEN_PATH_ENV: &str = "BPFMAP_TOKEN_PATH";
 
 /// `BPF_FS_MAGIC`: `statfs` of a bpffs reports this type.
