@@ -621,9 +621,8 @@ fn run_in_container(scenario: &str, options: &[(&str, &str)], envs: &[(&str, &st
         };
     }
     let socket = container.as_raw_fd();
-    // SAFETY: the closure runs in the child between fork and exec, where the process has one
-    // thread (as `unshare(CLONE_NEWUSER)` requires), and makes only async-signal-safe system
-    // calls on memory prepared before the fork.
+    // SAFETY: the closure runs in the child between fork and exec (one thread, as unshare(CLONE_NEWUSER)
+    // requires) and makes only async-signal-safe system calls on memory prepared before the fork.
     unsafe { command.pre_exec(move || enter_namespaces(socket, uid_map.as_bytes(), gid_map.as_bytes())) };
     let spawned = command.spawn();
     drop(container);

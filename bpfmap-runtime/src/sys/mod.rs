@@ -422,9 +422,8 @@ fn btf_load_logged(
             btf_token_fd,
             ..Default::default()
         };
-        // SAFETY: the kernel reads `btf_size` bytes at `btf`, which `blob` holds, and writes at
-        // most `btf_log_size` bytes at `btf_log_buf`, which `buf` holds; both outlive the call.
-        // BTF_LOAD returns a new fd.
+        // SAFETY: the kernel reads `btf_size` bytes at `btf` (`blob`) and writes at most `btf_log_size`
+        // bytes at `btf_log_buf` (`buf`); both outlive the call. BTF_LOAD returns a new fd.
         let loaded = unsafe { bpf(Cmd::BtfLoad, &mut attr).and_then(|ret| owned_fd(ret)) };
         let text = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
         buf.truncate(text);
