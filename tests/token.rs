@@ -230,6 +230,14 @@ fn no_tokens_child() {
     assert!(matches!(err, Error::Token { problem: TokenProblem::Unsupported, .. }), "{err:?}");
     assert_eq!(err.errno(), Some(Errno::EINVAL));
     println!("no tokens: {err}");
+    // Alone in this process: every refusal closes what it opened.
+    let before = support::open_fds();
+    for _ in 0..20 {
+        Token::open(&dir).expect_err("no tokens");
+        Token::open(std::env::temp_dir()).expect_err("no bpffs");
+        Token::open("/nonexistent/bpfmap-bpffs").expect_err("missing");
+    }
+    assert_eq!(support::open_fds(), before, "fds leaked by refused tokens");
 }
 
 // ------------------------------------------------------------------------------------------
@@ -483,6 +491,17 @@ fn no_ringbuf(dir: &Path) {
     let array = ArrayMap::<u32>::new(&map).expect("typed");
     array.set(1, &5).expect("set");
     assert_eq!(array.get(1).expect("get"), Some(5));
+    drop(array);
+    drop((map, token));
+    // Alone in this process: failed loads and dropped tokens and maps leave no fd behind.
+    let before = support::open_fds();
+    for _ in 0..20 {
+        Loader::new().token(dir).pin_root(dir).load().map(drop).expect_err("ringbuf is not delegated");
+        let token = Token::open(dir).expect("a token");
+        create_map_with_token(&MapDef::new(MapType::HASH, 4, 4, 2), &token).expect("hash maps are delegated");
+    }
+    assert_eq!(support::open_fds(), before, "fds leaked by failed loads through a token");
+    assert!(pins(dir).is_empty());
 }
 
 fn no_btf(dir: &Path) {
@@ -509,6 +528,11 @@ fn no_delegation(dir: &Path) {
     let err = Loader::new().token(dir).pin_root(dir).load().map(drop).expect_err("nothing delegated");
     assert!(matches!(err, Error::Token { problem: TokenProblem::NoDelegation, .. }), "{err:?}");
     println!("pins after the failed load: {:?}", pins(dir));
+    let before = support::open_fds();
+    for _ in 0..20 {
+        Token::open(dir).expect_err("nothing delegated");
+    }
+    assert_eq!(support::open_fds(), before, "fds leaked by refused tokens");
 }
 
 fn from_env() {
