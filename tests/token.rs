@@ -12,6 +12,7 @@ use std::ffi::CString;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -177,6 +178,14 @@ fn a_bpffs_of_the_initial_user_namespace_gives_no_token() {
         err.to_string().starts_with("cannot make a BPF token from the directory given by fd: the directory"),
         "{err}"
     );
+    // An `O_PATH` fd, as `fsmount` gives (which BPF_TOKEN_CREATE refuses with EBADF), is reopened.
+    let path_only = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+        .open(fs.path())
+        .expect("an O_PATH fd");
+    let err = Token::from_bpffs(&path_only).expect_err("the initial user namespace");
+    assert!(matches!(err, Error::Token { problem: TokenProblem::InitialNamespace, .. }), "{err:?}");
     assert!(fs.entries().is_empty());
 }
 
@@ -264,10 +273,11 @@ fn in_a_container_load_goes_through_the_token() {
     assert!(stdout.contains("devmap through the token: devmap"), "{stdout}");
     let without = after(&stdout, "without a token: ").expect("the error");
     assert!(
-        without.starts_with(
-            "cannot create map `flows` (hash, declared as `Flows` at tests/token.rs:28): EPERM (operation not \
-             permitted): no BPF token: this process runs in a user namespace (a container)"
-        ),
+        without.starts_with(&format!(
+            "cannot create map `flows` (hash, declared as {}): EPERM (operation not permitted): no BPF token: this \
+             process runs in a user namespace (a container)",
+            declared("flows")
+        )),
         "{without}"
     );
     assert!(without.contains(
@@ -304,10 +314,11 @@ fn in_a_container_an_undelegated_map_type_is_named() {
     assert_eq!(
         message,
         format!(
-            "cannot create map `events` (ringbuf, declared as `Events` at tests/token.rs:41): EPERM (operation not \
-             permitted): the bpffs at {dir} delegates map types hash, array but not ringbuf; a BPF token stands in \
-             for CAP_BPF only for what its bpffs delegates: the runtime that mounts it must add ringbuf to \
-             delegate_maps (or set delegate_maps=any)"
+            "cannot create map `events` (ringbuf, declared as {}): EPERM (operation not permitted): the bpffs at \
+             {dir} delegates map types hash, array but not ringbuf; a BPF token stands in for CAP_BPF only for what \
+             its bpffs delegates: the runtime that mounts it must add ringbuf to delegate_maps (or set \
+             delegate_maps=any)",
+            declared("events")
         )
     );
     assert!(stdout.contains("pins after the failed load: []"), "{stdout}");
@@ -547,6 +558,12 @@ fn from_env() {
     let err = Loader::new().token("/proc").load().map(drop).expect_err("the loader's path wins");
     assert!(matches!(&err, Error::Token { from_env: false, .. }), "{err:?}");
     println!("the loader's path wins: {}", err.to_string().split_once(": ").expect("a message").1);
+}
+
+/// Where the map named `name` is declared, as errors show it (`` `Flows` at tests/token.rs:28 ``).
+fn declared(name: &str) -> String {
+    let decl = bpfmap::declarations().iter().find(|d| d.def.name.as_str() == name).expect("declared");
+    decl.location().to_string()
 }
 
 /// What a child printed after `prefix`, to the end of that line (libtest may print the test's
