@@ -4,6 +4,7 @@ use core::fmt;
 
 use crate::registry::Declaration;
 use crate::rules::{MapDef, MapType, Privilege, RuleError};
+use crate::token::{Delegation, NotDelegated, Token, TokenProblem, Undelegated};
 use crate::{Errno, KernelVersion};
 
 /// The map an error is about: its name, and where it was declared if it was.
@@ -172,7 +173,9 @@ impl fmt::Display for Op {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Cause {
-    /// `EPERM`: the process lacks a capability, or unprivileged BPF is off.
+    /// `EPERM`: the process lacks a capability, or unprivileged BPF is off, or (in a
+    /// container's user namespace, where capabilities do not count for BPF) it has no BPF
+    /// token.
     Privilege {
         /// The capability the type needs.
         needs: Privilege,
@@ -182,7 +185,18 @@ pub enum Cause {
         has_cap_sys_admin: Option<bool>,
         /// `kernel.unprivileged_bpf_disabled`, if readable.
         unprivileged_bpf_disabled: Option<u32>,
+        /// Whether the map was created through a BPF token (whose bpffs, as far as this
+        /// process can tell, delegates the command and the map type).
+        token: bool,
+        /// Whether this process runs in a user namespace other than the initial one (a
+        /// container's), where only a BPF token lets it create maps; `None` if `/proc` does not
+        /// say.
+        user_namespace: Option<bool>,
     },
+    /// `EPERM` through a BPF token whose bpffs does not delegate what the map needs: the
+    /// kernel then ignores the token and checks the capabilities of the initial user
+    /// namespace. (Boxed: it keeps [`Error`] small.)
+    NotDelegated(Box<NotDelegated>),
     /// `ENOMEM` (or `EPERM` from a kernel that charges `RLIMIT_MEMLOCK`): the kernel could
     /// not allocate the map.
     Memory {
@@ -208,6 +222,19 @@ pub enum Cause {
     TooBig,
     /// Any other errno.
     Other,
+}
+
+impl Cause {
+    /// What a bpffs that delegates `delegation` lacks for a map of `map_type`, if anything.
+    pub(crate) fn undelegated(delegation: &Delegation, map_type: MapType) -> Option<Undelegated> {
+        if !delegation.map_create() {
+            Some(Undelegated::MapCreate)
+        } else if !delegation.map_type(map_type) {
+            Some(Undelegated::MapType(map_type))
+        } else {
+            None
+        }
+    }
 }
 
 /// Everything that can go wrong in bpfmap.
@@ -455,6 +482,16 @@ pub enum Error {
         /// What went wrong, in words.
         problem: String,
     },
+    /// A BPF token could not be made ([`Token::open`], [`Loader::token`](crate::Loader::token),
+    /// `BPFMAP_TOKEN_PATH`); found before any map is created.
+    Token {
+        /// The bpffs named, or `None` for one given by fd ([`Token::from_bpffs`]).
+        bpffs: Option<std::path::PathBuf>,
+        /// Whether `BPFMAP_TOKEN_PATH` named it.
+        from_env: bool,
+        /// What is wrong.
+        problem: TokenProblem,
+    },
 }
 
 /// What went wrong with a ring buffer record.
@@ -541,6 +578,7 @@ impl Error {
             Error::LockUnknown { .. } | Error::InnerMismatch { .. } => Some(Errno::EINVAL),
             Error::Access { .. } => Some(Errno::EPERM),
             Error::PinDenied { .. } => Some(Errno::EACCES),
+            Error::Token { problem, .. } => Some(problem.errno()),
             _ => None,
         }
     }
@@ -567,14 +605,21 @@ impl Error {
         }
     }
 
-    pub(crate) fn create(def: &MapDef, decl: Option<&Declaration>, errno: Errno) -> Error {
-        Error::Create { map: MapLabel::of(def, decl), errno, cause: Cause::explain(def, errno) }
+    /// The error of `BPF_MAP_CREATE` for `def`, made through `token` if given.
+    pub(crate) fn create(
+        def: &MapDef,
+        decl: Option<&Declaration>,
+        errno: Errno,
+        token: Option<&Token>,
+    ) -> Error {
+        Error::Create { map: MapLabel::of(def, decl), errno, cause: Cause::explain(def, errno, token) }
     }
 }
 
 impl Cause {
-    /// The likely cause of `errno` from `BPF_MAP_CREATE` for a definition that passed the rules.
-    pub(crate) fn explain(def: &MapDef, errno: Errno) -> Cause {
+    /// The likely cause of `errno` from `BPF_MAP_CREATE` for a definition that passed the
+    /// rules, created through `token` if given.
+    pub(crate) fn explain(def: &MapDef, errno: Errno, token: Option<&Token>) -> Cause {
         match errno {
             Errno::EPERM if crate::probe::memlock_charged() => Cause::Memory {
                 sizes: (def.max_entries, def.key_size, def.value_size),
@@ -582,19 +627,30 @@ impl Cause {
                 memlock_charged: true,
                 raise_failed: crate::probe::memlock_raise_error(),
             },
-            Errno::EPERM => Cause::Privilege {
-                needs: def.privilege(),
-                has_cap_bpf: effective_caps().map(|caps| caps & (CAP_BPF | CAP_SYS_ADMIN) != 0),
-                has_cap_sys_admin: effective_caps().map(|caps| caps & CAP_SYS_ADMIN != 0),
-                unprivileged_bpf_disabled: read_u32("/proc/sys/kernel/unprivileged_bpf_disabled"),
-            },
+            Errno::EPERM => {
+                // A token whose bpffs lacks the command or the type is ignored by the kernel.
+                if let Some(token) = token
+                    && let Some(delegation) = token.delegation()
+                    && let Some(missing) = Cause::undelegated(&delegation, def.map_type)
+                {
+                    return Cause::NotDelegated(Box::new(NotDelegated::new(token, delegation, missing)));
+                }
+                Cause::Privilege {
+                    needs: def.privilege(),
+                    has_cap_bpf: effective_caps().map(|caps| caps & (CAP_BPF | CAP_SYS_ADMIN) != 0),
+                    has_cap_sys_admin: effective_caps().map(|caps| caps & CAP_SYS_ADMIN != 0),
+                    unprivileged_bpf_disabled: read_u32("/proc/sys/kernel/unprivileged_bpf_disabled"),
+                    token: token.is_some(),
+                    user_namespace: crate::token::in_user_namespace(),
+                }
+            }
             Errno::ENOMEM => Cause::Memory {
                 sizes: (def.max_entries, def.key_size, def.value_size),
                 memlock_limit: memlock_limit(),
                 memlock_charged: crate::probe::memlock_charged(),
                 raise_failed: crate::probe::memlock_raise_error(),
             },
-            Errno::EINVAL => missing_feature(def)
+            Errno::EINVAL => missing_feature(def, token)
                 .map_or(Cause::Other, |(feature, since)| Cause::Unsupported { feature, since }),
             Errno::E2BIG => Cause::TooBig,
             _ => Cause::Other,
@@ -617,16 +673,19 @@ fn human(bytes: u128) -> String {
     }
 }
 
-/// The type or flag of a definition that this kernel lacks, found by probing; where a probe
-/// cannot tell, the newest of them (which an older kernel would refuse with EINVAL).
-fn missing_feature(def: &MapDef) -> Option<(String, KernelVersion)> {
+/// The type or flag of a definition that this kernel lacks, found by probing (through `token`,
+/// as the map was created); where a probe cannot tell, the newest of them (which an older
+/// kernel would refuse with EINVAL).
+fn missing_feature(def: &MapDef, token: Option<&Token>) -> Option<(String, KernelVersion)> {
+    use crate::probe::map_flag_via;
+    use crate::rules::MapFlags;
     let rules = def.map_type.rules()?;
-    if matches!(crate::probe::map_type(def.map_type), Ok(false)) {
+    if matches!(map_flag_via(def.map_type, MapFlags::EMPTY, token), Ok(false)) {
         return Some((format!("map type `{}`", rules.name), rules.since));
     }
     let flags: Vec<_> = def.flags.iter().filter_map(|flag| flag.info()).collect();
     if let Some(info) =
-        flags.iter().find(|info| matches!(crate::probe::map_flag(def.map_type, info.flag), Ok(false)))
+        flags.iter().find(|info| matches!(map_flag_via(def.map_type, info.flag, token), Ok(false)))
     {
         return Some((format!("flag `{}` on `{}` maps", info.name, rules.name), info.since));
     }
@@ -657,13 +716,41 @@ fn memlock_limit() -> u64 {
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Cause::Privilege { needs, has_cap_bpf, has_cap_sys_admin, unprivileged_bpf_disabled } => {
+            Cause::Privilege {
+                needs,
+                has_cap_bpf,
+                has_cap_sys_admin,
+                unprivileged_bpf_disabled,
+                token,
+                user_namespace,
+            } => {
                 if *needs == Privilege::SysAdmin {
                     f.write_str("`zero_seed` on a hash map needs CAP_SYS_ADMIN (CAP_BPF is not enough)")?;
-                    if *has_cap_sys_admin == Some(false) {
+                    if *token || *user_namespace == Some(true) {
+                        f.write_str(
+                            " in the initial user namespace: a BPF token does not stand in for it, nor do the \
+                             capabilities of a container",
+                        )?;
+                    } else if *has_cap_sys_admin == Some(false) {
                         f.write_str(", which this process lacks")?;
                     }
                     return f.write_str("; run as root, or drop `zero_seed` (it exists for tests)");
+                }
+                if *token {
+                    return f.write_str(
+                        "the map was created through a BPF token, and the kernel refused it all the same: the \
+                         token's bpffs does not delegate map_create or this map type (if its delegation is not \
+                         visible here), or this process lacks CAP_BPF (CAP_NET_ADMIN for some types) in the \
+                         token's user namespace, or a security module (LSM) denies the token",
+                    );
+                }
+                if *user_namespace == Some(true) {
+                    return f.write_str(
+                        "no BPF token: this process runs in a user namespace (a container), whose capabilities \
+                         the kernel does not count for BPF; set BPFMAP_TOKEN_PATH (or `Loader::token`) to a bpffs \
+                         mounted with delegate_cmds=map_create and delegate_maps naming this map type (or `any`) \
+                         in this container's user namespace",
+                    );
                 }
                 match has_cap_bpf {
                     Some(false) => f.write_str("this process lacks CAP_BPF; ")?,
@@ -705,6 +792,7 @@ impl fmt::Display for Cause {
                 f,
                 "the definition follows every rule, but this kernel lacks {feature} (added in Linux {since}; found by probing)"
             ),
+            Cause::NotDelegated(not_delegated) => write!(f, "{not_delegated}"),
             Cause::TooBig => f.write_str(
                 "the definition follows every rule but exceeds a limit of this kernel's build; lower max_entries or the value size",
             ),
@@ -1032,6 +1120,18 @@ impl fmt::Display for Error {
                     path.display()
                 )
             }
+            Error::Token { bpffs, from_env, problem } => {
+                let what = match bpffs {
+                    Some(path) => path.display().to_string(),
+                    None => "the directory given by fd".to_string(),
+                };
+                write!(f, "cannot make a BPF token from {what}")?;
+                if *from_env {
+                    write!(f, " (named by {})", crate::token::TOKEN_PATH_ENV)?;
+                }
+                f.write_str(": ")?;
+                crate::token::explain(f, &what, *problem)
+            }
             Error::NotLoaded { rust_name } => write!(
                 f,
                 "`{rust_name}` is not among the loaded maps: it was declared in a crate that was not linked (name the crate, e.g. `use that_crate as _;`)"
@@ -1077,6 +1177,7 @@ impl Error {
             Error::NoReactor => "NoReactor",
             Error::PossibleCpus { .. } => "PossibleCpus",
             Error::OnlineCpus { .. } => "OnlineCpus",
+            Error::Token { .. } => "Token",
         }
     }
 }

@@ -37,6 +37,7 @@ pub mod probe;
 pub mod registry;
 pub mod rules;
 mod sys;
+mod token;
 
 pub use access::Access;
 pub use compat::FieldDiff;
@@ -55,7 +56,7 @@ pub use handles::{
     UserRingBufProducer, WhenFull, XskMap,
 };
 pub use loader::{Loader, Memlock, OnMismatch, load};
-pub use map::{Map, MapBtf, MapInfo, bpf_create_map, create_map};
+pub use map::{Map, MapBtf, MapInfo, bpf_create_map, create_map, create_map_with_token};
 pub use maps::{HandleOf, Maps};
 pub use object::{check_object, check_object_file};
 pub use pin::DEFAULT_PIN_ROOT;
@@ -65,6 +66,7 @@ pub use rules::{
     BtfRule, Creation, HostLimits, KernelVersion, MapDef, MapFlags, MapName, MapType, Pinning, Privilege,
     RuleError, Subject, TypeRules,
 };
+pub use token::{Delegation, NotDelegated, TOKEN_PATH_ENV, Token, TokenProblem, Undelegated};
 
 /// What the code `#[bpf_map]` and `#[derive(Pod)]` generate refers to. Not public API.
 #[doc(hidden)]

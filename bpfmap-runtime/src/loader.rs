@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::compat;
 use crate::error::MapLabel;
@@ -11,6 +11,7 @@ use crate::map_btf::MapsBtf;
 use crate::pin;
 use crate::registry::{self, Declaration};
 use crate::rules::{HostLimits, Pinning};
+use crate::token::Token;
 use crate::{Errno, Error, Map, Maps};
 
 /// Creates every map declared with `#[bpf_map]`, in declaration order (by file, then line),
@@ -41,7 +42,8 @@ use crate::{Errno, Error, Map, Maps};
 /// [`Error::PinMismatch`] if a pinned map differs from its declaration (under the default
 /// [`OnMismatch::Fail`]), [`Error::PinRoot`] if the pin root is not a directory on a bpffs
 /// mount, [`Error::NotAMap`] if a program, a link or a directory is where a map would be
-/// pinned, [`Error::Pin`] if pinning fails.
+/// pinned, [`Error::Pin`] if pinning fails, [`Error::Token`] if `BPFMAP_TOKEN_PATH` names a
+/// bpffs no BPF token can be made from (see [`Loader::token`]).
 pub fn load() -> Result<Maps, Error> {
     Loader::new().load()
 }
@@ -101,6 +103,16 @@ pub struct Loader {
     memlock: Memlock,
     pin_mode: Option<u32>,
     pin_group: Option<u32>,
+    token: Option<TokenChoice>,
+}
+
+/// The BPF token a [`Loader`] was given.
+#[derive(Clone, Debug)]
+enum TokenChoice {
+    /// Made from the bpffs at this path by each load.
+    Path(PathBuf),
+    /// Made by the caller.
+    Made(Arc<Token>),
 }
 
 impl Loader {
@@ -153,15 +165,71 @@ impl Loader {
         self
     }
 
+    /// Creates the maps, and loads their BTF, with a BPF token (Linux 6.9+) made from the
+    /// bpffs mounted at `path`: how a process in a container's user namespace creates maps
+    /// without `CAP_BPF` on the host. The container runtime mounts that bpffs for the
+    /// container's user namespace with delegation options (`delegate_cmds=map_create:btf_load`,
+    /// `delegate_maps=...`); the token stands in for `CAP_BPF` (and `CAP_NET_ADMIN`) for the
+    /// map types it delegates.
+    ///
+    /// Without this setting, the loader uses the bpffs named by the environment variable
+    /// `BPFMAP_TOKEN_PATH` ([`TOKEN_PATH_ENV`](crate::TOKEN_PATH_ENV)), if set and not empty;
+    /// this setting wins over it. The token is made at each [`load`](Loader::load), before
+    /// any map is created.
+    ///
+    /// ```no_run
+    /// use bpfmap::Loader;
+    ///
+    /// // In a container whose runtime mounted a delegating bpffs at /sys/fs/bpf.
+    /// let maps = Loader::new().token("/sys/fs/bpf").load()?;
+    /// # let _ = maps;
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
+    ///
+    /// A load then fails with [`Error::Token`] if no token can be made from `path` (not a
+    /// bpffs, no delegation, the initial user namespace, a kernel before 6.9), and a map the
+    /// bpffs does not delegate fails with [`Cause::NotDelegated`](crate::Cause::NotDelegated).
+    pub fn token(mut self, path: impl Into<PathBuf>) -> Loader {
+        self.token = Some(TokenChoice::Path(path.into()));
+        self
+    }
+
+    /// [`Loader::token`] with a token already made (from a bpffs fd a container runtime handed
+    /// over, [`Token::from_bpffs`]); it wins over `BPFMAP_TOKEN_PATH` too.
+    ///
+    /// ```no_run
+    /// use bpfmap::{Loader, Token};
+    ///
+    /// let bpffs = std::fs::File::open("/run/bpffs").expect("the container's bpffs");
+    /// let maps = Loader::new().with_token(Token::from_bpffs(&bpffs)?).load()?;
+    /// # let _ = maps;
+    /// # Ok::<(), bpfmap::Error>(())
+    /// ```
+    pub fn with_token(mut self, token: Token) -> Loader {
+        self.token = Some(TokenChoice::Made(Arc::new(token)));
+        self
+    }
+
     /// The pin root this loader uses.
     pub fn resolved_pin_root(&self) -> PathBuf {
         pin::resolve_root(self.pin_root.as_deref())
+    }
+
+    /// The BPF token of this load: the loader's, else `BPFMAP_TOKEN_PATH`'s, else none.
+    fn open_token(&self) -> Result<Option<Arc<Token>>, Error> {
+        match &self.token {
+            Some(TokenChoice::Path(path)) => Token::open_path(path, false).map(|t| Some(Arc::new(t))),
+            Some(TokenChoice::Made(token)) => Ok(Some(Arc::clone(token))),
+            None => Token::from_env().map(|t| t.map(Arc::new)),
+        }
     }
 
     /// Creates every declared map; see [`load`].
     pub fn load(&self) -> Result<Maps, Error> {
         let declarations = registry::declarations();
         check_unique_names(declarations)?;
+        // Before anything is created: a bpffs no token can be made from fails the load here.
+        let token = self.open_token()?;
         if self.memlock == Memlock::Auto
             && !declarations.is_empty()
             && memlock_finite()
@@ -171,7 +239,7 @@ impl Loader {
             let _ = crate::probe::raise_memlock();
         }
         let mut journal = Vec::new();
-        let result = self.load_all(declarations, &mut journal);
+        let result = self.load_all(declarations, &mut journal, token.as_deref());
         if result.is_err() {
             undo(journal);
         }
@@ -182,11 +250,13 @@ impl Loader {
         &self,
         declarations: &[&'static Declaration],
         journal: &mut Vec<PinChange>,
+        token: Option<&Token>,
     ) -> Result<Vec<Map>, Error> {
         let root = self.resolved_pin_root();
         let mut root_checked = false;
-        // One BTF object for every declared map: one load, each type once.
-        let btf = MapsBtf::load(declarations.iter().map(|d| &d.def));
+        // One BTF object for every declared map: one load, each type once; through the token
+        // the maps are created with.
+        let btf = MapsBtf::load(declarations.iter().map(|d| &d.def), token);
         let mut maps = Vec::with_capacity(declarations.len());
         for (index, &decl) in declarations.iter().enumerate() {
             // On error, `maps` drops here and closes every map created so far.
@@ -210,7 +280,7 @@ impl Loader {
         decl: &'static Declaration,
         root: &Path,
         journal: &mut Vec<PinChange>,
-        btf: &MapsBtf,
+        btf: &MapsBtf<'_>,
         index: usize,
     ) -> Result<Map, Error> {
         let host = HostLimits::current();

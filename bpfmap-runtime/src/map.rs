@@ -10,6 +10,7 @@ use crate::map_btf::{BtfIds, MapsBtf};
 use crate::registry::Declaration;
 use crate::rules::{HostLimits, MapDef, MapFlags, MapName, MapType};
 use crate::sys::{self, Cmd, attr};
+use crate::token::Token;
 use crate::{Access, Errno, Error};
 
 /// A map the kernel created: its fd (closed on drop), its definition and, if it was declared,
@@ -278,39 +279,47 @@ impl Map {
     }
 
     /// Creates `def` (already validated and resolved) through `BPF_MAP_CREATE`, with its key
-    /// and value types in `btf` if it has them.
+    /// and value types in `btf` if it has them, through `token` if given.
     pub(crate) fn create_validated(
         def: MapDef,
         decl: Option<&'static Declaration>,
         btf: Option<BtfIds<'_>>,
+        token: Option<&Token>,
     ) -> Result<Map, Error> {
-        let fd = Map::create_fd(&def, btf).map_err(|errno| Error::create(&def, decl, errno))?;
+        let fd = Map::create_fd(&def, btf, token).map_err(|errno| Error::create(&def, decl, errno, token))?;
         Ok(Map { fd, def, decl, id: OnceLock::new(), pinned_at: None, access: Access::ReadWrite })
     }
 
     /// `BPF_MAP_CREATE` for a validated, resolved definition, with the bare errno (probes use
-    /// it: explaining an errno may itself probe).
-    pub(crate) fn create_fd(def: &MapDef, btf: Option<BtfIds<'_>>) -> Result<OwnedFd, Errno> {
+    /// it: explaining an errno may itself probe). With `token`, the attr carries it
+    /// (`map_token_fd`, and `BPF_F_TOKEN_FD` in `map_flags`), and so does the creation of a
+    /// map-of-maps' inner template and the load of its BTF.
+    pub(crate) fn create_fd(
+        def: &MapDef,
+        btf: Option<BtfIds<'_>>,
+        token: Option<&Token>,
+    ) -> Result<OwnedFd, Errno> {
         // The template of a map-of-maps only lends its fd for the creation. It has its BTF
         // where it takes it: the kernel keeps the template's fields (a lock) and lets in only
         // inner maps whose fields are the same.
         let inner = match def.inner {
             Some(inner) => {
                 let inner = inner.resolve_for(HostLimits::current());
-                let btf = MapsBtf::load([&inner]);
+                let btf = MapsBtf::load([&inner], token);
                 if let Some(refusal) = btf.refusal().filter(|_| inner.needs_btf()) {
                     return Err(refusal.errno);
                 }
-                Some(Map::create_fd(&inner, btf.ids(0))?)
+                Some(Map::create_fd(&inner, btf.ids(0), token)?)
             }
             None => None,
         };
+        let (token_flag, map_token_fd) = sys::token_fields(token.map(Token::as_fd));
         let mut attr = attr::MapCreate {
             map_type: def.map_type.raw(),
             key_size: def.key_size,
             value_size: def.value_size,
             max_entries: def.max_entries,
-            map_flags: def.flags.bits(),
+            map_flags: def.flags.bits() | token_flag,
             inner_map_fd: inner.as_ref().map_or(0, |fd| sys::fd_u32(fd.as_fd())),
             numa_node: def.numa_node,
             map_name: def.name.to_kernel(),
@@ -318,6 +327,7 @@ impl Map {
             btf_fd: btf.map_or(0, |b| sys::fd_u32(b.fd)),
             btf_key_type_id: btf.map_or(0, |b| b.key),
             btf_value_type_id: btf.map_or(0, |b| b.value),
+            map_token_fd,
             ..Default::default()
         };
         // SAFETY: MAP_CREATE reads no pointers from this attr prefix and returns a new fd.
@@ -361,17 +371,42 @@ fn not_a_map(fd: BorrowedFd<'_>) -> Option<String> {
 /// # References
 /// [bpf(2)](https://man7.org/linux/man-pages/man2/bpf.2.html), `BPF_MAP_CREATE`.
 pub fn create_map(def: &MapDef) -> Result<Map, Error> {
-    create_declared(def, None)
+    create_declared(def, None, None)
 }
 
-pub(crate) fn create_declared(def: &MapDef, decl: Option<&'static Declaration>) -> Result<Map, Error> {
-    let btf = MapsBtf::load([def]);
+/// [`create_map`] through a BPF token: the map's creation, the load of its BTF and the probes
+/// that explain a refusal carry `token`, so that a process in a container's user namespace
+/// creates it without `CAP_BPF` on the host, if the token's bpffs delegates `map_create`
+/// and the map's type.
+///
+/// ```no_run
+/// use bpfmap::{HashMap, MapDef, MapType, Token, Update, create_map_with_token};
+///
+/// let token = Token::open("/sys/fs/bpf")?;      // mounted by the container runtime, delegating
+/// let map = create_map_with_token(&MapDef::new(MapType::HASH, 4, 8, 1024).with_types::<u32, u64>(), &token)?;
+/// HashMap::<u32, u64>::new(&map)?.insert(&1, &2, Update::Any)?;
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`create_map`]; an `EPERM` for what the bpffs does not delegate is explained by
+/// [`Cause::NotDelegated`](crate::Cause::NotDelegated).
+pub fn create_map_with_token(def: &MapDef, token: &Token) -> Result<Map, Error> {
+    create_declared(def, None, Some(token))
+}
+
+pub(crate) fn create_declared(
+    def: &MapDef,
+    decl: Option<&'static Declaration>,
+    token: Option<&Token>,
+) -> Result<Map, Error> {
+    let btf = MapsBtf::load([def], token);
     create_with(def, decl, &btf, 0)
 }
 
 /// Creates `def`, map `index` of the BTF object `btf` (made for a set of maps, this one
 /// among them): with its types where the kernel took them, without where it refused them
-/// and the map can go without.
+/// and the map can go without; through the token `btf` was loaded with, if any.
 pub(crate) fn create_with(
     def: &MapDef,
     decl: Option<&'static Declaration>,
@@ -388,9 +423,9 @@ pub(crate) fn create_with(
     if let Some(missing) = btf.missing_for(&def, decl) {
         return Err(missing);
     }
-    let map = Map::create_validated(def, decl, btf.ids(index))?;
+    let map = Map::create_validated(def, decl, btf.ids(index), btf.token())?;
     if let Some(refusal) = btf.refusal().filter(|_| def.takes_btf()) {
-        crate::map_btf::warn_created_without(refusal);
+        crate::map_btf::warn_created_without(refusal, btf.token());
     }
     Ok(map)
 }

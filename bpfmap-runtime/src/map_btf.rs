@@ -8,7 +8,8 @@ use crate::btf::BtfBuilder;
 use crate::error::MapLabel;
 use crate::registry::Declaration;
 use crate::rules::MapDef;
-use crate::{Errno, Error, sys};
+use crate::token::{NotDelegated, Token, Undelegated};
+use crate::{Cause, Errno, Error, sys};
 
 /// Set (to anything) in tests of the fallback, in builds with the `test-hooks` feature: the
 /// BTF object is then sent with a wrong magic number, so that the running kernel refuses it for
@@ -24,9 +25,11 @@ pub(crate) struct BtfIds<'a> {
     pub value: u32,
 }
 
-/// The BTF of a set of maps, loaded; or the kernel's refusal of it.
-pub(crate) struct MapsBtf {
+/// The BTF of a set of maps, loaded; or the kernel's refusal of it. Loaded through the BPF
+/// token the maps are created with, if any, which it keeps for their creation.
+pub(crate) struct MapsBtf<'t> {
     loaded: Result<OwnedFd, Refusal>,
+    token: Option<&'t Token>,
     /// Per map, in the order given: the ids of its types, `None` for a map created without.
     ids: Vec<Option<(u32, u32)>>,
 }
@@ -38,10 +41,14 @@ pub(crate) struct Refusal {
     pub log: String,
 }
 
-impl MapsBtf {
+impl<'t> MapsBtf<'t> {
     /// Writes the key and value types of every map in `defs` whose type takes BTF into one
-    /// object, and loads it; maps without types, or of types that take none, get no ids.
-    pub(crate) fn load<'d>(defs: impl IntoIterator<Item = &'d MapDef>) -> MapsBtf {
+    /// object, and loads it (through `token`, if given); maps without types, or of types that
+    /// take none, get no ids.
+    pub(crate) fn load<'d>(
+        defs: impl IntoIterator<Item = &'d MapDef>,
+        token: Option<&'t Token>,
+    ) -> MapsBtf<'t> {
         let mut builder = BtfBuilder::new();
         let ids: Vec<Option<(u32, u32)>> = defs
             .into_iter()
@@ -62,7 +69,7 @@ impl MapsBtf {
             })
             .collect();
         if ids.iter().all(Option::is_none) {
-            return MapsBtf { loaded: Err(Refusal { errno: Errno::ENOENT, log: String::new() }), ids };
+            return MapsBtf { loaded: Err(Refusal { errno: Errno::ENOENT, log: String::new() }), token, ids };
         }
         let mut blob = builder.finish();
         if cfg!(feature = "test-hooks") && std::env::var_os(REFUSE_FOR_TESTS).is_some() {
@@ -70,9 +77,14 @@ impl MapsBtf {
             blob[0] ^= 0xff;
         }
         let mut log = Vec::new();
-        let loaded = sys::btf_load_quiet(&blob, &mut log)
+        let loaded = sys::btf_load_quiet(&blob, &mut log, token.map(Token::as_fd))
             .map_err(|errno| Refusal { errno, log: String::from_utf8_lossy(&log).trim_end().to_string() });
-        MapsBtf { loaded, ids }
+        MapsBtf { loaded, token, ids }
+    }
+
+    /// The BPF token the maps are created with, if any.
+    pub(crate) fn token(&self) -> Option<&'t Token> {
+        self.token
     }
 
     /// The BTF of map `index` (in the order given to `load`), if it has any and the kernel
@@ -98,9 +110,25 @@ impl MapsBtf {
         if !def.needs_btf() {
             return None;
         }
-        // Refused for lack of privilege: so would the map be, and that error explains it.
+        // Refused for lack of privilege: so would the map be, and that error explains it; or,
+        // through a token whose bpffs delegates map creation but not BTF, by that.
         if refusal.errno == Errno::EPERM {
-            return Some(Error::create(def, decl, Errno::EPERM));
+            if let Some(token) = self.token
+                && let Some(delegation) = token.delegation()
+                && !delegation.btf_load()
+                && Cause::undelegated(&delegation, def.map_type).is_none()
+            {
+                return Some(Error::Create {
+                    map: MapLabel::of(def, decl),
+                    errno: Errno::EPERM,
+                    cause: Cause::NotDelegated(Box::new(NotDelegated::new(
+                        token,
+                        delegation,
+                        Undelegated::BtfLoad,
+                    ))),
+                });
+            }
+            return Some(Error::create(def, decl, Errno::EPERM, self.token));
         }
         Some(Error::Btf {
             map: Some(MapLabel::of(def, decl)),
@@ -112,13 +140,21 @@ impl MapsBtf {
 
 /// Says once per process that maps were created without their BTF, and why: not an error
 /// (they work), but `bpftool` shows their keys and values as bytes.
-pub(crate) fn warn_created_without(refusal: &Refusal) {
+pub(crate) fn warn_created_without(refusal: &Refusal, token: Option<&Token>) {
     static WARNED: std::sync::Once = std::sync::Once::new();
     WARNED.call_once(|| {
         let last = refusal.log.lines().last().unwrap_or("no log");
+        let hint = match token.and_then(Token::delegation) {
+            Some(delegation) if refusal.errno == Errno::EPERM && !delegation.btf_load() => format!(
+                "; {} does not delegate btf_load (delegate_cmds: {})",
+                token.map_or_else(String::new, Token::describe),
+                delegation.command_list()
+            ),
+            _ => String::new(),
+        };
         eprintln!(
-            "bpfmap: the kernel refused the BTF of the maps ({}: {last}); they were created without it, so \
-             bpftool shows their keys and values as bytes",
+            "bpfmap: the kernel refused the BTF of the maps ({}: {last}){hint}; they were created without it, \
+             so bpftool shows their keys and values as bytes",
             refusal.errno
         );
     });

@@ -84,7 +84,7 @@ fn fs_type(path: &Path) -> Result<i64, Errno> {
 }
 
 /// The file systems a pin root is most often on by mistake, by name.
-fn fs_name(magic: i64) -> String {
+pub(crate) fn fs_name(magic: i64) -> String {
     let name = match magic {
         // An unmounted /sys/fs/bpf is a directory of sysfs.
         SYSFS_MAGIC => "sysfs",

@@ -10,6 +10,7 @@ use crate::map::Map;
 use crate::map_btf::MapsBtf;
 use crate::rules::{Creation, EntriesRule, HostLimits, MapDef, MapFlags, MapType, SizeRule, TypeRules};
 use crate::sys;
+use crate::token::Token;
 use crate::{Errno, Error, KernelVersion};
 
 /// The smallest definition of a type that the rule book accepts (with `flags` added), or
@@ -69,6 +70,13 @@ pub fn map_type(map_type: MapType) -> Result<bool, Error> {
 /// Whether the running kernel accepts `flag` on maps of `map_type` (which the rule book says
 /// it should). Cached.
 pub fn map_flag(map_type: MapType, flag: MapFlags) -> Result<bool, Error> {
+    map_flag_via(map_type, flag, None)
+}
+
+/// [`map_flag`], its probe made through `token` if given (as the maps whose refusal it
+/// explains were). What the kernel supports does not depend on the token: one cache serves
+/// both.
+pub(crate) fn map_flag_via(map_type: MapType, flag: MapFlags, token: Option<&Token>) -> Result<bool, Error> {
     static CACHE: OnceLock<Mutex<Vec<(MapType, MapFlags, bool)>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     if let Some(&(_, _, known)) =
@@ -81,7 +89,7 @@ pub fn map_flag(map_type: MapType, flag: MapFlags) -> Result<bool, Error> {
         return Ok(false);
     }
     // Types the kernel takes only with BTF (local storage) are probed with it, as created.
-    let btf = MapsBtf::load([&def]);
+    let btf = MapsBtf::load([&def], token);
     if let Some(missing) = btf.missing_for(&def, None) {
         return match missing {
             // A kernel without BTF, or without BTF for this map type.
@@ -89,10 +97,10 @@ pub fn map_flag(map_type: MapType, flag: MapFlags) -> Result<bool, Error> {
             refused => Err(refused),
         };
     }
-    let supported = match Map::create_fd(&def, btf.ids(0)) {
+    let supported = match Map::create_fd(&def, btf.ids(0), token) {
         Ok(_) => true,
         Err(Errno::EINVAL | Errno::ENOTSUPP | Errno::EOPNOTSUPP) => false,
-        Err(errno) => return Err(Error::create(&def, None, errno)),
+        Err(errno) => return Err(Error::create(&def, None, errno, token)),
     };
     cache.lock().unwrap_or_else(|e| e.into_inner()).push((map_type, flag, supported));
     Ok(supported)
@@ -121,7 +129,7 @@ pub fn memlock_charged() -> bool {
 }
 
 /// The running kernel's `major.minor`, from `uname`.
-fn kernel_release() -> Option<KernelVersion> {
+pub(crate) fn kernel_release() -> Option<KernelVersion> {
     // SAFETY: utsname is plain bytes; uname fills it.
     let mut uts: libc::utsname = unsafe { core::mem::zeroed() };
     // SAFETY: `uts` is a valid utsname to write.

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 /// Names the test the child runs.
-const ENV: &str = "BPFMAP_TEST_CHILD";
+pub const ENV: &str = "BPFMAP_TEST_CHILD";
 
 /// Whether this process is the child that runs the test `name`; every other run of that test
 /// returns at once.

@@ -187,7 +187,7 @@ fn the_kernel_recognises_spin_lock_by_name_and_size() {
         def
     };
     let (good, bad) = (with(&LOCKED), with(&TWO_LOCKS));
-    let btf = crate::map_btf::MapsBtf::load([&good, &bad]);
+    let btf = crate::map_btf::MapsBtf::load([&good, &bad], None);
     assert!(btf.refusal().is_none(), "the object of the good map loads");
     assert!(btf.ids(0).is_some() && btf.ids(1).is_none());
     let err = bad.validate().expect_err("two locks");
@@ -236,12 +236,12 @@ fn a_large_object_loads_in_one_call_without_a_log() {
     }
     let blob = builder.finish();
     let mut log = Vec::new();
-    let fd = sys::btf_load_quiet(&blob, &mut log).unwrap_or_else(|e| panic!("{e}:\n{}", text(&log)));
+    let fd = sys::btf_load_quiet(&blob, &mut log, None).unwrap_or_else(|e| panic!("{e}:\n{}", text(&log)));
     assert!(log.is_empty(), "no log for a good object");
     assert_eq!(sys::btf_info(fd.as_fd()).unwrap().data, blob);
     // A refused one is loaded again, with the log that says why.
     let mut bad = blob.clone();
     bad[0] ^= 0xff;
-    assert_eq!(sys::btf_load_quiet(&bad, &mut log).map(drop), Err(Errno::EINVAL));
+    assert_eq!(sys::btf_load_quiet(&bad, &mut log, None).map(drop), Err(Errno::EINVAL));
     assert!(text(&log).contains("magic"), "{}", text(&log));
 }

@@ -121,7 +121,8 @@ pub enum RuleError {
         /// Why.
         why: &'static str,
     },
-    /// `token_fd`: bpfmap passes no BPF token.
+    /// `token_fd` in a definition: bpfmap sets it itself, with the token's fd, when it
+    /// creates a map with a BPF token.
     TokenFd,
     /// `numa_node` names a node that is not online on this host.
     NumaNode {
@@ -316,7 +317,7 @@ impl RuleError {
             RuleError::FlagRequired { .. } => "`flags` lacks a flag this map type requires",
             RuleError::FlagsConflict { why, .. } => why,
             RuleError::TokenFd => {
-                "`token_fd` needs a BPF token fd in the attribute, which bpfmap does not pass"
+                "`token_fd` is set by bpfmap itself, with the token's fd, when it creates a map with a BPF token (`Loader::token`, `create_map_with_token`); a definition cannot set it"
             }
             RuleError::NumaNode { .. } => "`numa_node` must be a NUMA node that is online on this host",
             RuleError::MapExtra { why, .. } => why,

@@ -263,6 +263,13 @@ pub enum BtfRule {
 /// The capability the kernel wants to create a map (with `unprivileged_bpf_disabled` = 0;
 /// otherwise every type needs `CAP_BPF`). A type's own class is [`TypeRules::privilege`];
 /// [`MapDef::privilege`](crate::MapDef::privilege) adds what its flags ask for.
+///
+/// The kernel checks these capabilities in the initial user namespace, except for a map
+/// created with a BPF token (Linux 6.9+, [`Token`](crate::Token)) whose bpffs delegates
+/// `map_create` and the map's type: it then checks them in the user namespace that owns the
+/// bpffs (a container's), so the token stands in for `CAP_BPF` and `CAP_NET_ADMIN` (and
+/// `CAP_PERFMON`, which programs need), but never for `CAP_SYS_ADMIN`
+/// ([`Privilege::token_stands_in`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Privilege {
@@ -275,6 +282,24 @@ pub enum Privilege {
     /// `CAP_SYS_ADMIN` itself: `zero_seed` on hash tables (`htab_map_alloc_check`), which
     /// the kernel keeps from everyone else as a denial-of-service guard.
     SysAdmin,
+}
+
+impl Privilege {
+    /// Whether a BPF token whose bpffs delegates `map_create` and the map's type stands in for
+    /// this capability: for `CAP_BPF` and `CAP_NET_ADMIN` (checked in the token's user
+    /// namespace, where a container's root has them), not for `CAP_SYS_ADMIN` (checked in the
+    /// initial user namespace, token or not).
+    ///
+    /// ```
+    /// use bpfmap::{MapDef, MapFlags, MapType, Privilege};
+    /// assert!(MapType::DEVMAP.rules().unwrap().privilege.token_stands_in()); // CAP_NET_ADMIN
+    /// let seeded = MapDef::new(MapType::HASH, 4, 8, 16).with_flags(MapFlags::ZERO_SEED);
+    /// assert_eq!(seeded.privilege(), Privilege::SysAdmin);
+    /// assert!(!seeded.privilege().token_stands_in());
+    /// ```
+    pub const fn token_stands_in(self) -> bool {
+        !matches!(self, Privilege::SysAdmin)
+    }
 }
 
 /// Everything the rule book says about one map type.
@@ -295,7 +320,8 @@ pub struct TypeRules {
     pub value: SizeRule,
     /// `max_entries`.
     pub max_entries: EntriesRule,
-    /// The flags it accepts (besides `token_fd`, which no type takes from bpfmap).
+    /// The flags it accepts (besides `token_fd`, which bpfmap sets itself when it creates a map
+    /// with a BPF token, and refuses in a definition).
     pub flags: MapFlags,
     /// The flags it requires.
     pub required: MapFlags,

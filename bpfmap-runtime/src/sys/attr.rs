@@ -25,6 +25,11 @@ pub(crate) struct MapCreate {
     pub btf_value_type_id: u32,
     pub btf_vmlinux_value_type_id: u32,
     pub map_extra: u64,
+    /// Linux 6.9: the BTF object of `btf_vmlinux_value_type_id` (struct_ops); always 0 here.
+    pub value_type_btf_obj_fd: i32,
+    /// Linux 6.9: the BPF token to create the map with, when `map_flags` has
+    /// `BPF_F_TOKEN_FD`; older kernels accept the field as long as it is 0.
+    pub map_token_fd: i32,
 }
 
 const _: () = {
@@ -35,7 +40,23 @@ const _: () = {
     assert!(offset_of!(MapCreate, map_ifindex) == 44);
     assert!(offset_of!(MapCreate, btf_vmlinux_value_type_id) == 60);
     assert!(offset_of!(MapCreate, map_extra) == 64);
-    assert!(size_of::<MapCreate>() == 72);
+    assert!(offset_of!(MapCreate, value_type_btf_obj_fd) == 72);
+    assert!(offset_of!(MapCreate, map_token_fd) == 76);
+    assert!(size_of::<MapCreate>() == 80);
+};
+
+/// `BPF_TOKEN_CREATE` (Linux 6.9): a token from the root of a bpffs mounted with delegation.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct TokenCreate {
+    /// None defined yet: the kernel refuses any with EINVAL.
+    pub flags: u32,
+    pub bpffs_fd: u32,
+}
+
+const _: () = {
+    assert!(offset_of!(TokenCreate, bpffs_fd) == 4);
+    assert!(size_of::<TokenCreate>() == 8);
 };
 
 /// `BPF_MAP_{LOOKUP,UPDATE,DELETE}_ELEM`, `BPF_MAP_GET_NEXT_KEY`,

@@ -28,6 +28,7 @@ pub(crate) enum Cmd {
     MapLookupAndDeleteBatch = 25,
     MapUpdateBatch = 26,
     MapDeleteBatch = 27,
+    TokenCreate = 36,
 }
 
 /// `bpf(cmd, attr, sizeof *attr)`, retried on `EINTR` with the attr as the caller filled it
@@ -71,6 +72,7 @@ impl Cmd {
                 | Cmd::MapGetFdById
                 | Cmd::MapLookupAndDeleteElem
                 | Cmd::MapFreeze
+                | Cmd::TokenCreate
         )
     }
 }
@@ -313,6 +315,24 @@ pub(crate) fn map_fd_by_id(id: u32, open_flags: u32) -> Result<OwnedFd, Errno> {
     unsafe { bpf(Cmd::MapGetFdById, &mut attr).and_then(|ret| owned_fd(ret)) }
 }
 
+/// `BPF_F_TOKEN_FD`: the flag that says a command's attr carries a token fd (in `map_flags`,
+/// `btf_flags`, `prog_flags`).
+pub(crate) const BPF_F_TOKEN_FD: u32 = 1 << 16;
+
+/// The flag and the fd a command's attr gets for `token`: `(0, 0)` without one.
+pub(crate) fn token_fields(token: Option<BorrowedFd<'_>>) -> (u32, i32) {
+    token.map_or((0, 0), |fd| (BPF_F_TOKEN_FD, fd.as_raw_fd()))
+}
+
+/// `BPF_TOKEN_CREATE` (Linux 6.9): a BPF token from `bpffs`, an fd of the root directory of a
+/// bpffs mounted with delegation options, opened for reading. `flags` must be 0 (none are
+/// defined; tests set one to get the EINVAL of a kernel without tokens).
+pub(crate) fn token_create(bpffs: BorrowedFd<'_>, flags: u32) -> Result<OwnedFd, Errno> {
+    let mut attr = attr::TokenCreate { flags, bpffs_fd: fd_u32(bpffs) };
+    // SAFETY: TOKEN_CREATE reads no pointers from this attr and returns a new fd.
+    unsafe { bpf(Cmd::TokenCreate, &mut attr).and_then(|ret| owned_fd(ret)) }
+}
+
 /// `BPF_PROG_LOAD` of a socket filter made of `insns` (GPL), for probes; the verifier's log is
 /// not asked for.
 pub(crate) fn prog_load_socket_filter(insns: &[u64]) -> Result<OwnedFd, Errno> {
@@ -344,29 +364,50 @@ const BTF_LOAD_TRIES: u32 = 4;
 /// each type and, on failure, why it refused one. A log that does not fit makes the kernel
 /// answer ENOSPC (even for a good blob); the load is then retried with a larger buffer,
 /// as large as the kernel says it needs (Linux 6.4+) or four times larger, a few times.
+/// (Loaders use [`btf_load_quiet`]; the BTF tests read the log of every load.)
+#[cfg(test)]
 pub(crate) fn btf_load(blob: &[u8], log: &mut Vec<u8>) -> Result<OwnedFd, Errno> {
-    btf_load_with(blob, log, BTF_LOG_START)
+    btf_load_logged(blob, log, BTF_LOG_START, None)
 }
 
 /// `BPF_BTF_LOAD` as a loader wants it: without a log first, as libbpf does (a level-1 log
 /// describes every type, so it grows with the object, and the kernel answers ENOSPC when it
 /// does not fit, even for a good blob); only a refused blob is loaded again with the log
-/// ([`btf_load`]), which `log` then receives for the reason.
-pub(crate) fn btf_load_quiet(blob: &[u8], log: &mut Vec<u8>) -> Result<OwnedFd, Errno> {
+/// ([`btf_load`]), which `log` then receives for the reason. With `token`, both loads go
+/// through that BPF token (`btf_token_fd`).
+pub(crate) fn btf_load_quiet(
+    blob: &[u8],
+    log: &mut Vec<u8>,
+    token: Option<BorrowedFd<'_>>,
+) -> Result<OwnedFd, Errno> {
     let btf_size = u32::try_from(blob.len()).map_err(|_| Errno::E2BIG)?;
-    let mut attr = attr::BtfLoad { btf: ptr(blob.as_ptr()), btf_size, ..Default::default() };
+    let (btf_flags, btf_token_fd) = token_fields(token);
+    let mut attr =
+        attr::BtfLoad { btf: ptr(blob.as_ptr()), btf_size, btf_flags, btf_token_fd, ..Default::default() };
     // SAFETY: the kernel reads `btf_size` bytes at `btf`, which `blob` holds for the call, and
     // writes no log (its size is 0). BTF_LOAD returns a new fd.
     match unsafe { bpf(Cmd::BtfLoad, &mut attr).and_then(|ret| owned_fd(ret)) } {
         Ok(fd) => Ok(fd),
-        Err(_) => btf_load(blob, log),
+        Err(_) => btf_load_logged(blob, log, BTF_LOG_START, token),
     }
 }
 
 /// [`btf_load`] with the first log buffer `start` bytes long (at least 128, the smallest
 /// the kernel takes before 6.4).
+#[cfg(test)]
 pub(crate) fn btf_load_with(blob: &[u8], log: &mut Vec<u8>, start: usize) -> Result<OwnedFd, Errno> {
+    btf_load_logged(blob, log, start, None)
+}
+
+/// [`btf_load_with`], through `token` if given.
+fn btf_load_logged(
+    blob: &[u8],
+    log: &mut Vec<u8>,
+    start: usize,
+    token: Option<BorrowedFd<'_>>,
+) -> Result<OwnedFd, Errno> {
     let btf_size = u32::try_from(blob.len()).map_err(|_| Errno::E2BIG)?;
+    let (btf_flags, btf_token_fd) = token_fields(token);
     let mut len = start.clamp(128, BTF_LOG_MAX);
     let mut tries = 1;
     loop {
@@ -377,11 +418,12 @@ pub(crate) fn btf_load_with(blob: &[u8], log: &mut Vec<u8>, start: usize) -> Res
             btf_size,
             btf_log_size: len as u32,
             btf_log_level: 1,
+            btf_flags,
+            btf_token_fd,
             ..Default::default()
         };
-        // SAFETY: the kernel reads `btf_size` bytes at `btf`, which `blob` holds, and writes at
-        // most `btf_log_size` bytes at `btf_log_buf`, which `buf` holds; both outlive the call.
-        // BTF_LOAD returns a new fd.
+        // SAFETY: the kernel reads `btf_size` bytes at `btf` (`blob`) and writes at most `btf_log_size`
+        // bytes at `btf_log_buf` (`buf`); both outlive the call. BTF_LOAD returns a new fd.
         let loaded = unsafe { bpf(Cmd::BtfLoad, &mut attr).and_then(|ret| owned_fd(ret)) };
         let text = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
         buf.truncate(text);
