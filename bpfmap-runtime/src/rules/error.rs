@@ -218,6 +218,13 @@ pub enum RuleError {
 }
 
 /// The attribute a [`RuleError`] is about: where a compile error points.
+///
+/// ```
+/// use bpfmap::{MapDef, MapType, Subject};
+///
+/// let err = MapDef::new(MapType::ARRAY, 8, 8, 4).validate().unwrap_err();
+/// assert_eq!(err.subject(), Subject::Key);   // #[bpf_map] puts the error on the key's type
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Subject {
     /// `type`.

@@ -24,6 +24,15 @@ use super::KernelVersion;
 pub struct MapFlags(u32);
 
 /// One named flag: its bit, its attribute name and the first kernel that has it.
+///
+/// ```
+/// use bpfmap::MapFlags;
+///
+/// for info in MapFlags::all() {
+///     println!("{:<16} since {}: {}", info.name, info.since, info.summary);
+/// }
+/// assert_eq!(MapFlags::NO_PREALLOC.info().unwrap().name, "no_prealloc");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FlagInfo {

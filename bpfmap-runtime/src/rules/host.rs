@@ -10,6 +10,15 @@ use std::sync::OnceLock;
 /// [`MapDef::validate`](crate::MapDef::validate) accepts but the running kernel refuses is
 /// refused because of one of these fields, or because the kernel lacks the type or flag
 /// (see `bpfmap::probe`), or for lack of privilege or memory.
+///
+/// ```
+/// use bpfmap::{HostLimits, MapDef, MapType};
+///
+/// let host = HostLimits::current();                     // read once from this machine
+/// println!("{} possible CPUs, {}-byte pages", host.possible_cpus, host.page_size);
+/// let ring = MapDef::new(MapType::RINGBUF, 0, 0, 3 * host.page_size);
+/// assert!(ring.validate_on(host).is_err(), "a ring is a power of two of pages");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HostLimits {

@@ -32,6 +32,15 @@ pub use validate::{
 };
 
 /// A mainline kernel release, `major.minor`.
+///
+/// ```
+/// use bpfmap::{KernelVersion, MapFlags};
+///
+/// let since = MapFlags::MMAPABLE.info().unwrap().since;
+/// assert_eq!(since, KernelVersion::new(5, 5));
+/// assert!(since < KernelVersion::new(6, 1));
+/// assert_eq!(since.to_string(), "5.5");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct KernelVersion {
     /// The major number.
@@ -54,6 +63,15 @@ impl fmt::Display for KernelVersion {
 }
 
 /// Where a declared map is pinned in bpffs.
+///
+/// ```
+/// use bpfmap::{bpf_map, MapDecl, Pinning};
+///
+/// #[bpf_map(type = "hash", max_entries = 16, pin = "by_name")]
+/// struct Sessions { key: u64, value: u64 }
+///
+/// assert_eq!(Sessions::DEF.pinning, Pinning::ByName);   // at <pin root>/sessions
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Pinning {

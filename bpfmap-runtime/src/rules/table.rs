@@ -11,6 +11,15 @@ use crate::Errno;
 use super::{KernelVersion, MapFlags, MapType};
 
 /// What the kernel accepts as `key_size` or `value_size` for one map type.
+///
+/// ```
+/// use bpfmap::MapType;
+/// use bpfmap::rules::SizeRule;
+///
+/// let rules = MapType::ARRAY.rules().unwrap();
+/// assert!(matches!(rules.key, SizeRule::Exactly { size: 4, .. }));   // a u32 index
+/// assert!(matches!(MapType::QUEUE.rules().unwrap().key, SizeRule::Zero { .. }));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SizeRule {
     /// The type has no key (or no value): the size must be 0 and the struct has no such field.
@@ -77,6 +86,18 @@ impl SizeRule {
 }
 
 /// What the kernel accepts as `max_entries` for one map type.
+///
+/// ```
+/// use bpfmap::MapType;
+/// use bpfmap::rules::EntriesRule;
+///
+/// match MapType::BLOOM_FILTER.rules().unwrap().max_entries {
+///     EntriesRule::Range { min, .. } => assert_eq!(min, 1),
+///     other => println!("{other:?}"),
+/// }
+/// // Hash tables bound the bucket array instead (at most 2^27 entries).
+/// assert!(matches!(MapType::HASH.rules().unwrap().max_entries, EntriesRule::Buckets { .. }));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntriesRule {
     /// `min..=max`; below `min` is `EINVAL`, above `max` is `over`.
@@ -131,6 +152,14 @@ impl EntriesRule {
 }
 
 /// Which typed handle serves a map type.
+///
+/// ```
+/// use bpfmap::MapType;
+/// use bpfmap::rules::Family;
+///
+/// assert_eq!(MapType::LRU_HASH.rules().unwrap().family, Family::Hash);   // a HashMap too
+/// assert_eq!(MapType::RINGBUF.rules().unwrap().family, Family::RingBuf);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Family {
@@ -221,6 +250,14 @@ impl Family {
 }
 
 /// What creating the type needs besides the attributes.
+///
+/// ```
+/// use bpfmap::{Creation, MapType};
+///
+/// assert_eq!(MapType::HASH.rules().unwrap().creation, Creation::Standalone);
+/// assert_eq!(MapType::HASH_OF_MAPS.rules().unwrap().creation, Creation::NeedsInner);
+/// assert_eq!(MapType::TASK_STORAGE.rules().unwrap().creation, Creation::NeedsTypes);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Creation {
@@ -242,6 +279,14 @@ pub enum Creation {
 /// What a map type accepts as the BTF of its key and value: the kernel's `map_check_btf`
 /// for the type, as [`MapDef::validate`](crate::MapDef::validate) checks it before the map
 /// is created with its types.
+///
+/// ```
+/// use bpfmap::{BtfRule, MapType};
+///
+/// assert_eq!(MapType::HASH.rules().unwrap().btf, BtfRule::Any);
+/// assert_eq!(MapType::QUEUE.rules().unwrap().btf, BtfRule::None);   // created without BTF
+/// assert_eq!(MapType::LPM_TRIE.rules().unwrap().btf, BtfRule::StructKey);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BtfRule {
@@ -270,6 +315,13 @@ pub enum BtfRule {
 /// bpffs (a container's), so the token stands in for `CAP_BPF` and `CAP_NET_ADMIN` (and
 /// `CAP_PERFMON`, which programs need), but never for `CAP_SYS_ADMIN`
 /// ([`Privilege::token_stands_in`]).
+///
+/// ```
+/// use bpfmap::{MapType, Privilege};
+///
+/// assert_eq!(MapType::HASH.rules().unwrap().privilege, Privilege::Unprivileged);
+/// assert_eq!(MapType::DEVMAP.rules().unwrap().privilege, Privilege::NetAdmin);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Privilege {
@@ -303,6 +355,18 @@ impl Privilege {
 }
 
 /// Everything the rule book says about one map type.
+///
+/// ```
+/// use bpfmap::{KernelVersion, MapFlags, MapType};
+///
+/// let ringbuf = MapType::RINGBUF.rules().unwrap();
+/// assert_eq!(ringbuf.name, "ringbuf");
+/// assert_eq!(ringbuf.since, KernelVersion::new(5, 8));
+/// assert!(!ringbuf.flags.contains(MapFlags::NO_PREALLOC));
+/// for rules in MapType::all().filter_map(MapType::rules) {
+///     println!("{:<24} since {}", rules.name, rules.since);
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TypeRules {
