@@ -1,24 +1,28 @@
 //! `cargo bench --bench events`: what reading program events costs through bpfmap, against a
 //! raw loop over the same shared memory and against libbpf-rs and aya.
 //!
-//! A section is one kind of event map (today `ringbuf`). Each round, for every record size, a
-//! BPF program submits the same number of records once per reader (`BPF_PROG_TEST_RUN` with
-//! `repeat`, timed apart as "produce"), and the reader then drains them, timed alone; the order
-//! of the readers rotates from round to round so that none always runs first or last. Every
-//! drain is checked (count, length and bytes of the records; the consumer position at the
-//! next production proves the reader released them all). The table gives the median
-//! ns/record of each reader and bpfmap's ratios to the others; `--json` (or
-//! `BPFMAP_BENCH_JSON=1`) adds one JSON object per section and size; any other argument
-//! filters sections by name. Run as root.
+//! A section is one kind of event map: `ringbuf` (`bpf_ringbuf_output`) and `perf`
+//! (`bpf_perf_event_output`). Each round, for every record size, every reader in turn is made
+//! (untimed), a BPF program then submits the same number of records (`BPF_PROG_TEST_RUN` with
+//! `repeat`, timed apart as "produce"), and the reader drains them, timed alone; the order of
+//! the readers rotates from round to round so that none always runs first or last. The reader
+//! is made before the records because a perf buffer's samples go to the perf events that the
+//! map holds when they are sent, which each reader opens for itself. Every drain is checked
+//! (count, length and bytes of the records; for ring buffers, the consumer position at the
+//! next production proves the reader released them all; for perf buffers, no sample was
+//! lost). The table gives the median ns/record of each reader and bpfmap's ratios to the
+//! others; `--json` (or `BPFMAP_BENCH_JSON=1`) adds one JSON object per section and size; any
+//! other argument filters sections by name. Run as root.
 //!
-//! Adding a section (perf buffers: bpfmap's reader, libbpf-rs's `PerfBuffer`, aya's perf
-//! reader): a module under `benches/events/` with its producer and one [`Consumer`] per
-//! reader, a `bench_*` function that calls [`measure`], and an entry in `main`'s `sections`.
-//! [`RATIOS`] applies to any section whose readers carry those names.
+//! Adding a section: a module under `benches/events/` with its producer and one [`Consumer`]
+//! per reader, a `bench_*` function that calls [`measure`], and an entry in `main`'s
+//! `sections`. [`RATIOS`] applies to any section whose readers carry those names.
 
 #[path = "../tests/support/bpf.rs"]
 #[allow(dead_code)] // The tests' loader: this bench uses a few of its instructions.
 mod bpf;
+#[path = "events/perf.rs"]
+mod perf;
 #[path = "events/ring.rs"]
 mod ring;
 
@@ -27,16 +31,30 @@ use std::time::{Duration, Instant};
 
 use bpfmap::{Map, MapDef, MapType, create_map};
 
-/// Measured rounds, after one warm-up round; a multiple of the four ring readers, so that each
-/// takes every place in the order equally often.
-const ROUNDS: usize = 12;
-/// Records per drain.
+/// Measured rounds, after one warm-up round; a multiple of the five readers of each section,
+/// so that each takes every place in the order equally often.
+const ROUNDS: usize = 10;
+/// Records per ring-buffer drain.
 const RECORDS: u64 = 100_000;
 /// Ring-buffer record sizes, in bytes.
 const RING_SIZES: [usize; 3] = [16, 64, 512];
 /// The ring: room for one drain of the largest records (100,000 of 520 bytes, with headers).
 const RING_BYTES: u32 = 64 << 20;
 const _: () = assert!(RECORDS * ring::footprint(ring::MAX_RECORD) <= RING_BYTES as u64);
+/// Perf-buffer sample sizes (the bytes the program sends; the kernel pads each sample).
+const PERF_SIZES: [usize; 3] = [16, 64, 512];
+/// Samples per perf drain: fewer than ring records, because each sample costs the producer
+/// microseconds (a perf wake-up per sample, which every reader asks for, libbpf and aya with no
+/// other choice: a self-IPI, slow in a VM), and every reader drains every size every round.
+/// Enough that a drain's fixed costs (the async reader's entry into its runtime: microseconds
+/// on caches that the production left cold) stay small per sample.
+const PERF_RECORDS: u64 = 30_000;
+/// Each CPU's perf ring: room for one drain of the largest samples (30,000 of 528 bytes, with
+/// headers and padding: 15.8 MB), so that none is lost. Only the pinned CPU's fills; every
+/// reader maps one per online CPU.
+const PERF_RING_BYTES: usize = 16 << 20;
+// The kernel refuses a sample that would fill the ring to the last byte: keep a record free.
+const _: () = assert!((PERF_RECORDS + 1) * perf::footprint(perf::MAX_SAMPLE) <= PERF_RING_BYTES as u64);
 
 /// bpfmap's ratio to another reader (`numerator / denominator`) and the target it has.
 const RATIOS: [(&str, &str, f64); 4] = [
@@ -78,27 +96,45 @@ impl Tally {
         }
     }
 
-    /// Panics unless the drain saw exactly `records` records of `size` bytes, each starting
-    /// and ending with `fill`.
-    fn check(&self, reader: &str, size: usize, records: u64, fill: u8) {
+    /// A perf sample whose first `sent` bytes are the program's, followed by the kernel's
+    /// padding (bytes it does not write): the length is the sample's, the bytes summed are the
+    /// first and last sent. The same work as [`visit`](Self::visit), plus a bounds check.
+    #[inline(always)]
+    pub fn visit_sample(&mut self, sample: &[u8], sent: usize) {
+        let sample = black_box(sample);
+        self.records += 1;
+        self.shortest = self.shortest.min(sample.len());
+        self.longest = self.longest.max(sample.len());
+        let sent = sample.get(..sent).unwrap_or_default();
+        if let (Some(&first), Some(&last)) = (sent.first(), sent.last()) {
+            self.ends += u64::from(first) + u64::from(last);
+        }
+    }
+
+    /// Panics unless the drain saw exactly `records` records of `len` bytes (`size` sent), each
+    /// starting and ending with `fill`.
+    fn check(&self, reader: &str, size: usize, len: usize, records: u64, fill: u8) {
         assert_eq!(self.records, records, "{reader}: records of {size} bytes read");
-        assert_eq!((self.shortest, self.longest), (size, size), "{reader}: record lengths");
+        assert_eq!((self.shortest, self.longest), (len, len), "{reader}: record lengths");
         assert_eq!(self.ends, records * 2 * u64::from(fill), "{reader}: record bytes");
     }
 }
 
 /// One way to read a section's records. Only `consume` is timed: making a reader (mappings,
-/// epoll, callbacks) is not, and it happens again before every drain, because bpfmap allows
-/// one consumer of a ring in a process and aya keeps the position it read when it was made.
+/// perf events, epoll, callbacks) is not, and it happens again before every drain, because
+/// bpfmap allows one reader of a map in a process, aya's ring keeps the position it read when
+/// it was made, and each perf reader puts its own events in the map.
 pub trait Consumer {
     /// Its column in the table; [`RATIOS`] refers to it.
     fn name(&self) -> &'static str;
-    /// Makes the reader; no other reader of the map lives after this.
+    /// Makes the reader, before the records it reads are produced; no other reader of the map
+    /// lives after this.
     fn open(&mut self);
     /// Reads every record available now. `expected` is how many were produced: a reader that
     /// waits for records (an async one) stops there; the others ignore it (the harness checks).
     fn consume(&mut self, expected: u64) -> Tally;
-    /// Drops what `open` made, giving the map's consumer position back.
+    /// Drops what `open` made, giving the map's consumer position (or its perf event slots)
+    /// back; panics if the reader saw records lost.
     fn close(&mut self);
 }
 
@@ -142,13 +178,15 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 /// Runs one section: for each round (the first a warm-up) and each size, every reader in turn
-/// (starting one further each round) drains `records` records that `produce(size, records)`
-/// submitted just before; returns the medians.
+/// (starting one further each round) is opened, then drains `records` records that
+/// `produce(size, records)` submitted after it opened, each `record_len(size)` bytes long;
+/// returns the medians.
 fn measure(
     section: &'static str,
     sizes: &[usize],
     records: u64,
     fill: u8,
+    record_len: fn(usize) -> usize,
     produce: &mut dyn FnMut(usize, u64) -> Duration,
     consumers: &mut [Box<dyn Consumer + '_>],
 ) -> Vec<Row> {
@@ -160,13 +198,13 @@ fn measure(
             for k in 0..count {
                 let c = (k + round) % count;
                 let consumer = &mut consumers[c];
-                let production = produce(size, records);
                 consumer.open();
+                let production = produce(size, records);
                 let start = Instant::now();
                 let tally = consumer.consume(records);
                 let took = start.elapsed();
                 consumer.close();
-                tally.check(consumer.name(), size, records, fill);
+                tally.check(consumer.name(), size, record_len(size), records, fill);
                 if round > 0 {
                     produced[s].push(production);
                     drained[s][c].push(took);
@@ -203,6 +241,7 @@ fn bench_ringbuf() -> Vec<Row> {
         &RING_SIZES,
         RECORDS,
         ring::FILL,
+        |size| size,
         &mut |size, n| setup.produce(size, n),
         &mut consumers,
     )
@@ -212,6 +251,30 @@ fn bench_ringbuf() -> Vec<Row> {
 /// `expected` records arrived, for the "bpfmap async/bpfmap" ratio.
 fn async_ring_consumers(ring: &Map) -> Vec<Box<dyn Consumer + '_>> {
     vec![Box::new(ring::BpfmapAsync::new(ring))]
+}
+
+/// Samples from `bpf_perf_event_output`, read by bpfmap's `PerfBufferReader` (blocking and
+/// async), the raw loop, libbpf-rs's `PerfBuffer` and aya's `PerfEventArrayBuffer`. The thread
+/// stays on one CPU for the section, so that every production fills that CPU's ring.
+fn bench_perf() -> Vec<Row> {
+    let pinned = perf::Pinned::here();
+    let setup = perf::Setup::new(PERF_RING_BYTES, &PERF_SIZES, &pinned);
+    let mut consumers: Vec<Box<dyn Consumer + '_>> = vec![
+        Box::new(perf::Bpfmap::new(&setup)),
+        Box::new(perf::Raw::new(&setup)),
+        Box::new(perf::LibbpfRs::new(&setup)),
+        Box::new(perf::Aya::new(&setup)),
+        Box::new(perf::BpfmapAsync::new(&setup)),
+    ];
+    measure(
+        "perf",
+        &PERF_SIZES,
+        PERF_RECORDS,
+        perf::FILL,
+        perf::sample_len,
+        &mut |size, n| setup.produce(size, n),
+        &mut consumers,
+    )
 }
 
 type Section = fn() -> Vec<Row>;
@@ -228,8 +291,7 @@ fn main() {
         std::process::exit(1);
     }
 
-    // Perf buffers go here as ("perf", bench_perf).
-    let sections: [(&str, Section); 1] = [("ringbuf", bench_ringbuf)];
+    let sections: [(&str, Section); 2] = [("ringbuf", bench_ringbuf), ("perf", bench_perf)];
     let mut rows = Vec::new();
     for (name, run) in sections {
         if wanted(name) {

@@ -2,9 +2,10 @@
 //! events, BPF_F_CURRENT_CPU, data, size)` under `BPF_PROG_TEST_RUN`, on a CPU the test pins
 //! itself to, and `PerfBufferReader` reads them byte for byte, with the CPU they came from;
 //! across the end of a one-page ring; counting the samples the kernel dropped from a full ring;
-//! typed; through `wait` and through an `EventPoller`; from another thread. It refuses other
-//! map types, ring sizes that are not a power of two, maps with fewer entries than CPUs (and
-//! leaves nothing behind), a second reader; and dropping it empties the map's slots.
+//! typed; through `wait` and through an `EventPoller`; from another thread; past a handler
+//! that panics. It refuses other map types, ring sizes that are not a power of two, maps with
+//! fewer entries than CPUs (and leaves nothing behind), a second reader; and dropping it
+//! empties the map's slots.
 
 mod support;
 
@@ -288,6 +289,33 @@ fn lost_samples_are_counted_and_the_samples_read_are_intact() {
         assert_eq!(reader.lost_on(other), Some(0));
     }
     assert_eq!(reader.lost_on(100_000), None, "no such CPU");
+}
+
+#[test]
+fn samples_handed_out_before_a_panic_in_consume_are_not_read_again() {
+    require_kernel!();
+    let _serial = support::serial();
+    let maps = load();
+    let prog = output_program(&maps);
+    let cpu = online_cpus()[0];
+    pin(cpu);
+    let mut reader = reader(&maps, 8);
+    let values: Vec<[u8; 64]> = (0..3).map(|i| value(16, i)).collect();
+    for value in &values {
+        assert_eq!(emit(&maps, &prog, value), 0);
+    }
+    let mut seen = 0;
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader.consume(|_| {
+            seen += 1;
+            assert_ne!(seen, 2, "a handler that panics on the second sample");
+        })
+    }));
+    assert!(caught.is_err());
+    let rest = read_all(&mut reader);
+    assert_eq!(rest.len(), 1, "the two samples handed out are read, the third waits");
+    assert!(rest[0].0[..16] == expected(&values[2], cpu)[..]);
+    assert_eq!(reader.pending(), 0);
 }
 
 #[test]

@@ -143,6 +143,7 @@ impl Mmap {
     }
 
     /// The start of the mapping.
+    #[inline]
     pub(crate) fn ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }

@@ -387,32 +387,58 @@ impl CpuRing {
     }
 
     /// The 8-byte word at `at` (one of the `DATA_*` offsets) of the metadata page.
+    #[inline]
     fn word(&self, at: usize) -> &AtomicU64 {
-        debug_assert!(at.is_multiple_of(8) && at + 8 <= META_LEN);
-        // The mapping is page-aligned, at least two pages (`open` maps 1 + pages, pages >= 1)
-        // and lives as long as `self`; the kernel accesses these words with single 8-byte loads
-        // and stores (`READ_ONCE`, `WRITE_ONCE`), as this reader does through the atomic.
-        // SAFETY: `at` is 8-aligned and `at + 8 <= META_LEN`: an aligned word in the mapping,
-        // only ever accessed atomically.
-        unsafe { AtomicU64::from_ptr(self.mmap.ptr().add(at).cast()) }
+        metadata_word(&self.mmap, at)
     }
 
     /// The kernel's `data_head`, with acquire: the records before it are complete.
+    #[inline]
     fn load_head(&self) -> u64 {
         self.word(DATA_HEAD).load(Ordering::Acquire)
     }
 
     /// Gives the kernel back the space before `tail` (release: the reads of the records there
     /// happen before the kernel may write over them).
+    #[inline]
     fn release(&self) {
         self.word(DATA_TAIL).store(self.tail, Ordering::Release);
     }
 
     /// The start of the data: `size` bytes, 8-aligned.
+    #[inline]
     fn data(&self) -> *mut u8 {
         // SAFETY: `data_offset + size` is within the mapping (checked in `open`).
         unsafe { self.mmap.ptr().add(self.data_offset) }
     }
+}
+
+/// A ring's position during a turn of [`PerfBufferReader::consume`]: a local (a register) while
+/// the turn runs, written back to the ring's `tail` when the turn ends, however it ends (`f`
+/// may panic), so that the ring is right for the next call without a store per record.
+struct TurnPosition<'r> {
+    tail: u64,
+    ring: &'r mut u64,
+}
+
+impl Drop for TurnPosition<'_> {
+    fn drop(&mut self) {
+        *self.ring = self.tail;
+    }
+}
+
+/// The 8-byte word at `at` (one of the `DATA_*` offsets) of the metadata page of `mmap`, a
+/// ring's mapping made by [`CpuRing::open`]. Borrowing the mapping alone, not the ring, lets
+/// `consume` hold `data_tail` while it moves the ring's position.
+#[inline]
+fn metadata_word(mmap: &Mmap, at: usize) -> &AtomicU64 {
+    debug_assert!(at.is_multiple_of(8) && at + 8 <= META_LEN);
+    // The mapping is page-aligned, at least two pages (`open` maps 1 + pages, pages >= 1)
+    // and lives as long as the borrow; the kernel accesses these words with single 8-byte loads
+    // and stores (`READ_ONCE`, `WRITE_ONCE`), as this reader does through the atomic.
+    // SAFETY: `at` is 8-aligned and `at + 8 <= META_LEN`: an aligned word in the mapping,
+    // only ever accessed atomically.
+    unsafe { AtomicU64::from_ptr(mmap.ptr().add(at).cast()) }
 }
 
 /// Where `locate` found a sample: ring `ring`, `len` bytes at `offset` in its data (wrapping at
@@ -687,10 +713,105 @@ impl<'m> PerfBufferReader<'m> {
     /// # Errors
     /// As [`next`](Self::next); the samples before the error were passed to `f`.
     pub fn consume(&mut self, mut f: impl FnMut(Record<'_>)) -> Result<usize, Error> {
+        // The protocol of `next` until it returns `None`, written as one loop that the caller's
+        // crate compiles with `f`: the ring's position, `data_head`, data address and size stay
+        // in registers through a ring's turn (the position goes back to the ring when the turn
+        // ends, however it ends: `TurnPosition`), and `data_tail` is still released after each
+        // sample, as `next` does. Through `next`, each sample cost two calls (`next`, `locate`),
+        // a return through memory, a reload of every field and a new walk over the rings to
+        // the current one.
+        if let Some(err) = self.failed.take() {
+            return Err(err);
+        }
+        if let Some(lent) = self.lent.take() {
+            self.rings[lent].release();
+        }
+        let count = self.rings.len();
+        let PerfBufferReader { array, rings, scratch, current, .. } = self;
+        let map = array.map();
         let mut n = 0;
-        while let Some(record) = self.next() {
-            f(record?);
-            n += 1;
+        // `next` returns `None` once `locate` went through `count + 1` turns in a row without
+        // a sample, the first of them the rest of the current ring's turn: so does this loop.
+        // After a turn that handed out samples, `next` would have come back for the rest of
+        // that turn, found it empty and moved on: that was its first idle turn.
+        let mut idle = 0;
+        'rings: while idle <= count && count > 0 {
+            let index = *current;
+            let ring = &mut rings[index];
+            if !ring.refreshed {
+                ring.head = ring.load_head();
+                ring.refreshed = true;
+            }
+            let (data, size, head, cpu) = (ring.data(), ring.size, ring.head, ring.cpu);
+            // `release` without reloading the mapping and the position from the ring each time.
+            let data_tail = metadata_word(&ring.mmap, DATA_TAIL);
+            let before = n;
+            let start = ring.tail;
+            let mut position = TurnPosition { tail: start, ring: &mut ring.tail };
+            // `slot_at`, split: the positions are checked once per turn rather than per record,
+            // which keeps them valid (see `check_positions`); every record's sizes still are.
+            let corrupt = 'turn: {
+                if start != head
+                    && let Err(what) = check_positions(size, start, head)
+                {
+                    break 'turn what;
+                }
+                while position.tail != head {
+                    let tail = position.tail;
+                    // As in `locate`: `data` is the ring's data, `size` bytes (a power of two of
+                    // at least 8) mapped as long as `self` and 8-aligned (checked in `open`);
+                    // `head` was loaded with acquire, so the records before it are complete, and
+                    // the kernel does not write them until `data_tail` passes them. `tail` and
+                    // `head` passed `check_positions` at the start of the turn, and `tail` has
+                    // moved since only to the `next` of a record that `record_at` returned.
+                    // SAFETY: `record_at`'s contract: `slot_at`'s (above), `tail != head` (the
+                    // loop's condition) and positions that `check_positions` accepts (above).
+                    match unsafe { record_at(data, size, tail, head) } {
+                        Slot::Sample { offset, len, next } => {
+                            // Moved before `f` runs, as `next` does: a panic in `f` leaves the
+                            // sample read (`position` writes it to the ring as it drops), and
+                            // its space is given back later.
+                            position.tail = next;
+                            // `record_at` checked that the sample's `len` bytes at `offset`
+                            // (wrapping at the end) lie between `data_tail` and the `data_head`
+                            // loaded, with `offset < size` and `len < size`. The kernel does not
+                            // write them until `data_tail` passes them, which only this reader
+                            // moves (its events' fds are its own), below, after `f` returned and
+                            // the record's borrow ended.
+                            // SAFETY: the data is `size` bytes mapped while `self` lives; the
+                            // sample is within it (`record_at`) and not written while lent.
+                            let bytes = unsafe { sample_bytes(data, size as usize, offset, len, scratch) };
+                            f(Record::new(bytes, map, Some(cpu)));
+                            n += 1;
+                            // What `next` does when asked for the record after this one: `release`.
+                            data_tail.store(next, Ordering::Release);
+                        }
+                        Slot::Lost { lost, next } => {
+                            ring.lost = ring.lost.saturating_add(lost);
+                            position.tail = next;
+                        }
+                        Slot::Skip { next } => position.tail = next,
+                        // `record_at` never finds the ring empty (`tail != head`).
+                        Slot::Empty => break,
+                        Slot::Corrupt(what) => break 'turn what,
+                    }
+                }
+                data_tail.store(position.tail, Ordering::Release);
+                drop(position);
+                ring.refreshed = false;
+                *current = (index + 1) % count;
+                idle = if n > before { 1 } else { idle + 1 };
+                continue 'rings;
+            };
+            // As `locate` does: skip the ring to the kernel's position.
+            let at = position.tail;
+            position.tail = head;
+            drop(position);
+            data_tail.store(head, Ordering::Release);
+            return Err(Error::Ring {
+                map: map.label(),
+                problem: RingProblem::Corrupt { position: at, what: corrupt },
+            });
         }
         Ok(n)
     }
@@ -860,6 +981,7 @@ impl<'m> PerfBufferReader<'m> {
 /// `data` is valid for reads of `size` bytes while the returned slice lives; `offset < size`
 /// and `len <= size`; the `len` bytes from `offset`, wrapping at `size`, are not written while
 /// the returned slice lives.
+#[inline]
 unsafe fn sample_bytes(
     data: *const u8,
     size: usize,
@@ -873,6 +995,28 @@ unsafe fn sample_bytes(
         // SAFETY: `offset + len <= size`: within the data, and not written while the slice lives.
         return unsafe { core::slice::from_raw_parts(data.add(offset), len) };
     }
+    // SAFETY: this function's contract, which is `copy_wrapped`'s, for a sample that runs past
+    // the end (`len > to_end`).
+    unsafe { copy_wrapped(data, size, offset, len, scratch) }
+}
+
+/// [`sample_bytes`] for a sample that wraps around the end of the ring: the copy. Out of line
+/// and cold (at most one sample per turn around a ring wraps), so that the loops that read
+/// samples keep their values in registers rather than saving them around its calls.
+///
+/// # Safety
+/// As [`sample_bytes`], and `len > size - offset`.
+#[cold]
+#[inline(never)]
+unsafe fn copy_wrapped(
+    data: *const u8,
+    size: usize,
+    offset: usize,
+    len: usize,
+    scratch: &mut Vec<u8>,
+) -> &[u8] {
+    debug_assert!(offset < size && len <= size && len > size - offset);
+    let to_end = size - offset;
     scratch.clear();
     // SAFETY: `offset..size` and `0..len - to_end` (with `len - to_end < size - to_end <= size`)
     // are within the data, and not written during the copy.
@@ -902,27 +1046,57 @@ enum Slot {
 /// The reader's reading of the record at position `tail` of a perf ring whose kernel position
 /// is `head`, written over raw memory so that tests run it on a plain buffer. Every size read
 /// from the ring is checked here before it becomes an offset or a length: the ring's positions
-/// against each other and the ring (`head - tail <= size`, both 8-aligned), a record's size
-/// against `head` (at least a header, a multiple of 8, no further than `head`), a sample's raw
-/// size against its record. Nothing outside `tail..head` (wrapping) is read or returned.
+/// against each other and the ring (`head - tail <= size`, both 8-aligned: [`check_positions`]),
+/// a record's size against `head` (at least a header, a multiple of 8, no further than `head`),
+/// a sample's raw size against its record ([`record_at`]). Nothing outside `tail..head`
+/// (wrapping) is read or returned.
 ///
 /// # Safety
 /// `data` is valid for reads of `size` bytes and 8-aligned; `size` is a power of two of at
 /// least 8; if `head - tail <= size`, the bytes from `tail` to `head` (wrapping at `size`) are
 /// not written during the call.
+#[inline]
 unsafe fn slot_at(data: *const u8, size: u64, tail: u64, head: u64) -> Slot {
     if tail == head {
         return Slot::Empty;
     }
+    if let Err(what) = check_positions(size, tail, head) {
+        return Slot::Corrupt(what);
+    }
+    // SAFETY: `slot_at`'s contract, which is `record_at`'s, and the positions it adds:
+    // `tail != head` and `check_positions` passed, just above.
+    unsafe { record_at(data, size, tail, head) }
+}
+
+/// The checks of [`slot_at`] on a ring's positions alone: `head` no more than the whole ring
+/// ahead of `tail`, both 8-aligned. A position moves only by a record's size that
+/// [`record_at`] checked (a multiple of 8, no further than `head`), which keeps both true: a
+/// reader that checked `tail` and `head` once reads up to `head` with `record_at` alone.
+#[inline]
+fn check_positions(size: u64, tail: u64, head: u64) -> Result<(), &'static str> {
     let Some(unread) = head.checked_sub(tail) else {
-        return Slot::Corrupt("data_head is behind the reader's data_tail");
+        return Err("data_head is behind the reader's data_tail");
     };
     if unread > size {
-        return Slot::Corrupt("data_head is more than the whole ring ahead of data_tail");
+        return Err("data_head is more than the whole ring ahead of data_tail");
     }
     if !tail.is_multiple_of(8) || !head.is_multiple_of(8) {
-        return Slot::Corrupt("data_head or data_tail is not 8-byte aligned");
+        return Err("data_head or data_tail is not 8-byte aligned");
     }
+    Ok(())
+}
+
+/// [`slot_at`] past the checks of the positions: the record at `tail`, its sizes checked
+/// against `head` and the ring.
+///
+/// # Safety
+/// As [`slot_at`]; and `tail != head`, with [`check_positions`]`(size, tail, head)` `Ok`.
+#[inline]
+unsafe fn record_at(data: *const u8, size: u64, tail: u64, head: u64) -> Slot {
+    debug_assert!(tail != head && check_positions(size, tail, head).is_ok());
+    // `check_positions`: `head - tail` does not underflow and is at most `size`; both are
+    // 8-aligned, and they differ.
+    let unread = head - tail;
     // From here `8 <= unread <= size`; every position `tail + k` with `k` a multiple of 8 below
     // the record's checked size is 8-aligned, and its 8 bytes lie in `tail..head` and inside the
     // data (size is a multiple of 8), so they neither wrap nor run past `head`.
@@ -935,10 +1109,13 @@ unsafe fn slot_at(data: *const u8, size: u64, tail: u64, head: u64) -> Slot {
     // SAFETY: as above.
     let len = unsafe { data.add(at(0) + 6).cast::<u16>().read() };
     let len = u64::from(len);
-    if len < 8 || !len.is_multiple_of(8) {
-        return Slot::Corrupt("a record's size is not a multiple of 8 of at least 8");
-    }
-    if len > unread {
+    // The three limits on the size in two tests, as every record passes them: `len - 8` wraps
+    // to more than `unread - 8` (`unread >= 8`) when `len < 8`, and exceeds it when
+    // `len > unread`. Which one failed is sorted out only for a corrupt record.
+    if len.wrapping_sub(8) > unread - 8 || !len.is_multiple_of(8) {
+        if len < 8 || !len.is_multiple_of(8) {
+            return Slot::Corrupt("a record's size is not a multiple of 8 of at least 8");
+        }
         return Slot::Corrupt("a record's size runs past data_head");
     }
     let next = tail + len;
@@ -1166,6 +1343,42 @@ mod tests {
         assert_eq!(data.slot(0, 64), Slot::Sample { offset: 12, len: 52, next: 64 }, "a full ring");
         data.header(0, PERF_RECORD_SAMPLE, 0xfff8);
         assert!(matches!(data.slot(0, 64), Slot::Corrupt(_)), "larger than the ring");
+    }
+
+    #[test]
+    fn record_at_reads_as_slot_at_from_positions_checked_once() {
+        // What `consume` relies on: positions that passed `check_positions` stay valid as the
+        // reader moves by the sizes `record_at` returns, and `record_at` then reads each record
+        // as `slot_at` does.
+        let mut data = Data([0; 8]);
+        data.header(40, PERF_RECORD_LOST, 24);
+        data.write(56, &3u64.to_ne_bytes());
+        let end = data.sample(64, b"abcd");
+        data.header(end, 1, 16); // PERF_RECORD_MMAP: skipped
+        let head = end + 16;
+        assert_eq!(check_positions(64, 40, head), Ok(()));
+        let ptr = data.0.as_ptr().cast::<u8>();
+        let (mut tail, mut read) = (40, Vec::new());
+        while tail != head {
+            // SAFETY: 64 bytes, 8-aligned, not written meanwhile; `tail != head`, and the
+            // positions were checked above and moved since only by the records' own sizes.
+            let (slot, whole) = unsafe { (record_at(ptr, 64, tail, head), slot_at(ptr, 64, tail, head)) };
+            assert_eq!(slot, whole);
+            tail = match slot {
+                Slot::Sample { next, .. } | Slot::Lost { next, .. } | Slot::Skip { next } => next,
+                other => panic!("{other:?} at {tail}"),
+            };
+            read.push(slot);
+        }
+        let expected = [
+            Slot::Lost { lost: 3, next: 64 },
+            Slot::Sample { offset: 12, len: 4, next: 80 },
+            Slot::Skip { next: 96 },
+        ];
+        assert_eq!(read, expected);
+        assert!(check_positions(64, 8, 0).is_err(), "data_head behind");
+        assert!(check_positions(64, 0, 72).is_err(), "more than a ring ahead");
+        assert!(check_positions(64, 4, 44).is_err(), "misaligned");
     }
 
     #[test]
