@@ -44,11 +44,37 @@ use crate::{Errno, Error, Map, Pod};
 pub use crate::handles::{MmapArray, MmapIter};
 
 /// A view that can write ([`ArrayMap::mmap`](crate::ArrayMap::mmap)).
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, MmapArray};
+/// use bpfmap::mapped::Writable;
+///
+/// #[bpf_map(type = "array", max_entries = 8, flags = "mmapable")]
+/// struct Knobs { key: u32, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// let knobs: MmapArray<'_, u64, Writable> = maps.get::<Knobs>().mmap()?;
+/// knobs.set(0, 1);                        // programs see it at once, no syscall
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 #[derive(Debug)]
 pub enum Writable {}
 
 /// A view that can only read ([`ArrayMap::mmap_read_only`](crate::ArrayMap::mmap_read_only)):
 /// mapped without `PROT_WRITE`, for frozen and `rdonly_prog` arrays.
+///
+/// ```no_run
+/// use bpfmap::{bpf_map, MmapArray};
+/// use bpfmap::mapped::ReadOnly;
+///
+/// #[bpf_map(type = "array", max_entries = 8, flags = "mmapable")]
+/// struct Stats { key: u32, value: u64 }
+///
+/// let maps = bpfmap::load()?;
+/// let stats: MmapArray<'_, u64, ReadOnly> = maps.get::<Stats>().mmap_read_only()?;
+/// println!("{:?}", stats.get(0));
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 #[derive(Debug)]
 pub enum ReadOnly {}
 
@@ -59,6 +85,15 @@ mod sealed {
 }
 
 /// [`Writable`] or [`ReadOnly`]: how a view is mapped.
+///
+/// ```
+/// use bpfmap::mapped::{Protection, ReadOnly, Writable};
+///
+/// fn describe<P: Protection>() -> &'static str {
+///     if P::WRITABLE { "read-write" } else { "read-only" }
+/// }
+/// assert_eq!((describe::<Writable>(), describe::<ReadOnly>()), ("read-write", "read-only"));
+/// ```
 pub trait Protection: sealed::Sealed + 'static {
     /// Whether the mapping has `PROT_WRITE`.
     const WRITABLE: bool;

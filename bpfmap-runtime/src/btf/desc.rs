@@ -84,6 +84,18 @@ pub enum TypeDesc {
 }
 
 /// One member of a [`TypeDesc::Struct`].
+///
+/// ```
+/// use bpfmap::Pod;
+/// use bpfmap::btf::TypeDesc;
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Flow { packets: u64, port: u16, proto: u16, pad: u32 }
+///
+/// let TypeDesc::Struct { members, .. } = <Flow as Pod>::BTF else { unreachable!() };
+/// assert_eq!((members[1].name, members[1].offset), ("port", 8));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Member {
     /// The field's name (a raw identifier `r#type` without its `r#`).
@@ -647,6 +659,23 @@ const fn check_struct(name: &'static str, size: u32, members: &[Member]) -> Resu
 }
 
 /// A `bpf_spin_lock` rule that a map value breaks ([`TypeDesc::spin_lock_error`]).
+///
+/// ```
+/// use bpfmap::btf::{Member, SPIN_LOCK, TypeDesc, U64};
+///
+/// // `#[derive(Pod)]` refuses this struct at compile time, with the same rule.
+/// const TWO_LOCKS: TypeDesc = TypeDesc::Struct {
+///     name: "TwoLocks",
+///     size: 16,
+///     members: &[
+///         Member { name: "a", offset: 0, ty: &SPIN_LOCK },
+///         Member { name: "b", offset: 4, ty: &SPIN_LOCK },
+///         Member { name: "balance", offset: 8, ty: &U64 },
+///     ],
+/// };
+/// let err = TWO_LOCKS.spin_lock_error().expect("one lock per value");
+/// assert!(err.rule.contains("at most one bpf_spin_lock"), "{}", err.rule);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LockError {
     /// The rule, in words.

@@ -13,6 +13,18 @@ use super::kind::{MAX_DEPTH, MAX_NAME_OFFSET, MAX_TYPE};
 /// text for a compile-time panic; `Display` gives the details.
 ///
 /// [`summary`]: EncodeError::summary
+///
+/// ```
+/// use bpfmap::btf::{BtfBuilder, Member, TypeDesc, U32};
+///
+/// const BAD: TypeDesc = TypeDesc::Struct {
+///     name: "not an identifier",
+///     size: 4,
+///     members: &[Member { name: "x", offset: 0, ty: &U32 }],
+/// };
+/// let err = BtfBuilder::new().add(&BAD).unwrap_err();
+/// println!("{}: {err}", err.summary());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EncodeError {
@@ -198,6 +210,13 @@ impl fmt::Display for EncodeError {
 impl std::error::Error for EncodeError {}
 
 /// What went wrong reading a BTF blob or answering a query about it.
+///
+/// ```
+/// use bpfmap::btf::{Btf, BtfErrorKind};
+///
+/// let err = Btf::parse(&[0x9f, 0xeb, 1, 0]).unwrap_err();   // a magic, then nothing
+/// assert_eq!(err.kind(), BtfErrorKind::Header);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum BtfErrorKind {
@@ -222,6 +241,18 @@ pub enum BtfErrorKind {
 
 /// Why [`Btf::parse`](super::Btf::parse) refused a blob, or a query on a parsed blob failed:
 /// what was wrong, and where (byte offset in the blob, type id).
+///
+/// ```
+/// use bpfmap::btf::{Btf, BtfBuilder, BtfErrorKind, U64};
+///
+/// let mut builder = BtfBuilder::new();
+/// let id = builder.add(&U64)?;
+/// let btf = Btf::parse(&builder.finish())?;
+/// let err = btf.type_by_id(id + 100).unwrap_err();
+/// assert_eq!(err.kind(), BtfErrorKind::NoSuchType);
+/// println!("{err}");                      // names the type id
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BtfError {
     kind: BtfErrorKind,

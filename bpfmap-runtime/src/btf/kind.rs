@@ -35,6 +35,17 @@ pub const MAX_DEPTH: u32 = 32;
 pub const MAX_NAME_LEN: usize = 128;
 
 /// `BTF_KIND_*`: what a type is.
+///
+/// ```
+/// use bpfmap::btf::{Btf, BtfBuilder, Kind, U32};
+///
+/// let mut builder = BtfBuilder::new();
+/// let id = builder.add(&U32)?;
+/// let btf = Btf::parse(&builder.finish())?;
+/// assert_eq!(btf.type_by_id(id)?.kind(), Kind::Int);
+/// assert_eq!(btf.find_by_name(Kind::Int, btf.name(id)?), Some(id));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 #[non_exhaustive]

@@ -14,6 +14,25 @@ use super::parse::{Btf, BtfMember, TypeData};
 /// declaration, `u16`, `[u8; 4]`; as the BTF spells it for the other side, `__u16`,
 /// `unsigned int`, `struct flow_key`) and the byte offset from the start of the
 /// outermost type, or a size or member name when that is what differs.
+///
+/// ```
+/// use bpfmap::Pod;
+/// use bpfmap::btf::{Btf, BtfBuilder, diff_layout};
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Old { port: u32, proto: u32 }
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct New { port: u16, flags: u16, proto: u32 }
+///
+/// let mut builder = BtfBuilder::new();
+/// let old = builder.add(<Old as Pod>::BTF)?;
+/// let btf = Btf::parse(&builder.finish())?;
+/// let diff = diff_layout(<New as Pod>::BTF, &btf, old).expect("they differ");
+/// println!("{diff}");     // New.port: declared u16 at 0, found u32 at 0
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayoutDiff {
     /// Where: the declared type's name and the member path (`FlowKey.sport`).

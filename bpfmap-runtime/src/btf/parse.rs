@@ -34,6 +34,22 @@ pub struct Btf {
 }
 
 /// One type of a blob.
+///
+/// ```
+/// use bpfmap::Pod;
+/// use bpfmap::btf::{Btf, BtfBuilder, Kind, TypeData};
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Flow { packets: u64, bytes: u32, port: u16, proto: i16 }
+///
+/// let mut builder = BtfBuilder::new();
+/// let flow = builder.add(<Flow as Pod>::BTF)?;
+/// let btf = Btf::parse(&builder.finish())?;
+/// let ty = btf.type_by_id(flow)?;
+/// assert_eq!((ty.kind(), btf.str_at(ty.name_off)?), (Kind::Struct, "Flow"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Type {
@@ -44,6 +60,24 @@ pub struct Type {
 }
 
 /// A type's kind and the data that follows its header.
+///
+/// ```
+/// use bpfmap::Pod;
+/// use bpfmap::btf::{Btf, BtfBuilder, Kind, TypeData};
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Flow { packets: u64, bytes: u32, port: u16, proto: i16 }
+///
+/// let mut builder = BtfBuilder::new();
+/// let flow = builder.add(<Flow as Pod>::BTF)?;
+/// let btf = Btf::parse(&builder.finish())?;
+/// match &btf.type_by_id(flow)?.data {
+///     TypeData::Struct { size, members } => assert_eq!((*size, members.len()), (16, 4)),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TypeData {
@@ -180,6 +214,25 @@ pub enum TypeData {
 }
 
 /// The `BTF_INT_ENCODING` of an `INT`.
+///
+/// ```
+/// use bpfmap::Pod;
+/// use bpfmap::btf::{Btf, BtfBuilder, Kind, TypeData};
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Flow { packets: u64, bytes: u32, port: u16, proto: i16 }
+///
+/// let mut builder = BtfBuilder::new();
+/// let flow = builder.add(<Flow as Pod>::BTF)?;
+/// let btf = Btf::parse(&builder.finish())?;
+/// let proto = btf.members(flow)?[3].ty;
+/// match btf.type_by_id(proto)?.data {
+///     TypeData::Int { size, encoding, .. } => assert!(size == 2 && encoding.is_signed()),
+///     ref other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum IntEncoding {
@@ -217,6 +270,23 @@ impl IntEncoding {
 }
 
 /// `struct btf_member`, with the kind flag's bitfield encoding decoded.
+///
+/// ```
+/// use bpfmap::Pod;
+/// use bpfmap::btf::{Btf, BtfBuilder, Kind, TypeData};
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Flow { packets: u64, bytes: u32, port: u16, proto: i16 }
+///
+/// let mut builder = BtfBuilder::new();
+/// let flow = builder.add(<Flow as Pod>::BTF)?;
+/// let btf = Btf::parse(&builder.finish())?;
+/// let names: Vec<&str> = btf.members(flow)?.iter().map(|m| btf.str_at(m.name_off)).collect::<Result<_, _>>()?;
+/// assert_eq!(names, ["packets", "bytes", "port", "proto"]);
+/// assert_eq!(btf.members(flow)?[2].bit_offset, 12 * 8);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct BtfMember {
@@ -231,6 +301,28 @@ pub struct BtfMember {
 }
 
 /// `struct btf_param`.
+///
+/// ```
+/// use bpfmap::Pod;
+/// use bpfmap::btf::{Btf, BtfBuilder, Kind, TypeData};
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Flow { packets: u64, bytes: u32, port: u16, proto: i16 }
+///
+/// let mut builder = BtfBuilder::new();
+/// let flow = builder.add(<Flow as Pod>::BTF)?;
+/// let btf = Btf::parse(&builder.finish())?;
+/// // Function prototypes come from clang's BTF (a `.bpf.o`), not from Rust types.
+/// for ty in btf.types() {
+///     if let TypeData::FuncProto { params, .. } = &ty.data {
+///         for p in params {
+///             println!("param {} of type #{}", btf.str_at(p.name_off)?, p.ty);
+///         }
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Param {
@@ -241,6 +333,28 @@ pub struct Param {
 }
 
 /// `struct btf_enum` or `struct btf_enum64`.
+///
+/// ```
+/// use bpfmap::Pod;
+/// use bpfmap::btf::{Btf, BtfBuilder, Kind, TypeData};
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Flow { packets: u64, bytes: u32, port: u16, proto: i16 }
+///
+/// let mut builder = BtfBuilder::new();
+/// let flow = builder.add(<Flow as Pod>::BTF)?;
+/// let btf = Btf::parse(&builder.finish())?;
+/// // Enums come from clang's BTF (a `.bpf.o`); the values of each, by name.
+/// for ty in btf.types() {
+///     if let TypeData::Enum { values, .. } = &ty.data {
+///         for v in values {
+///             println!("{} = {}", btf.str_at(v.name_off)?, v.value);
+///         }
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct EnumValue {
@@ -252,6 +366,26 @@ pub struct EnumValue {
 }
 
 /// `struct btf_var_secinfo`: one variable of a `DATASEC`.
+///
+/// ```
+/// use bpfmap::Pod;
+/// use bpfmap::btf::{Btf, BtfBuilder, Kind, TypeData};
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy, Pod)]
+/// struct Flow { packets: u64, bytes: u32, port: u16, proto: i16 }
+///
+/// let mut builder = BtfBuilder::new();
+/// let flow = builder.add(<Flow as Pod>::BTF)?;
+/// let btf = Btf::parse(&builder.finish())?;
+/// // A `.bpf.o`'s `.maps` section is a DATASEC: one variable per map, at its offset.
+/// if let Some(maps) = btf.find_by_name(Kind::Datasec, ".maps") {
+///     for var in btf.datasec_vars(maps)? {
+///         println!("a map at offset {}", var.offset);
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct VarSecInfo {

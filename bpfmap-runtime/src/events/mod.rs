@@ -30,6 +30,28 @@ mod sealed {
 /// `false` before waiting on it, or the wake-up may never come: the kernel wakes a ring buffer
 /// only when its consumer has caught up, and a perf buffer's fd (an epoll instance over one
 /// perf event per CPU) once per wake-up, not while samples wait.
+///
+/// ```no_run
+/// use std::os::fd::{AsFd, AsRawFd};
+/// use bpfmap::{bpf_map, EventSource};
+///
+/// #[bpf_map(type = "ringbuf", max_entries = 4096)]
+/// struct Events;
+///
+/// // An event loop of one's own, over any source: ask, then sleep on the fd.
+/// fn drain(source: &mut impl EventSource) -> Result<usize, bpfmap::Error> {
+///     while !source.ready() {
+///         let mut fd = libc::pollfd { fd: source.as_fd().as_raw_fd(), events: libc::POLLIN, revents: 0 };
+///         // SAFETY: one valid pollfd.
+///         unsafe { libc::poll(&mut fd, 1, -1) };
+///     }
+///     source.consume_with(|record| println!("{} bytes", record.len()))
+/// }
+///
+/// let maps = bpfmap::load()?;
+/// drain(&mut maps.get::<Events>().consumer()?)?;
+/// # Ok::<(), bpfmap::Error>(())
+/// ```
 pub trait EventSource: AsFd + sealed::Sealed {
     /// The next record available now, or `None`.
     fn next_record(&mut self) -> Option<Result<Record<'_>, Error>>;

@@ -25,6 +25,13 @@ pub struct ObjectError {
 }
 
 /// What is wrong with an object.
+///
+/// ```
+/// use bpfmap::object::{Object, ObjectErrorKind};
+///
+/// let err = Object::parse(b"#!/bin/sh\n").unwrap_err();
+/// assert_eq!(err.kind, ObjectErrorKind::NotElf);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ObjectErrorKind {

@@ -56,6 +56,17 @@ pub use compare::{Declared, Numbers, ObjectMapDesc, check_map};
 pub use message::Message;
 
 /// A parsed BPF object: its maps, in the order the object lists them, and its BTF.
+///
+/// ```no_run
+/// use bpfmap::object::Object;
+///
+/// let bytes = std::fs::read("bpf/count.bpf.o").expect("built by clang -target bpf");
+/// let object = Object::parse(&bytes)?;
+/// for map in object.maps() {
+///     println!("{} ({:?}): type {}, {}+{} bytes", map.name, map.source, map.map_type, map.key_size, map.value_size);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Object {
     maps: Vec<ObjectMap>,
@@ -64,6 +75,16 @@ pub struct Object {
 
 /// One map of an object, as the object defines it. Numbers the object leaves out are 0, as
 /// libbpf takes them.
+///
+/// ```no_run
+/// use bpfmap::object::Object;
+///
+/// let object = Object::parse(&std::fs::read("bpf/count.bpf.o")?)?;
+/// if let Some(counts) = object.map("counts") {
+///     println!("max_entries {}, flags {:#x}", counts.max_entries, counts.flags);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ObjectMap {
@@ -108,6 +129,16 @@ impl ObjectMap {
 }
 
 /// Where an object defines a map.
+///
+/// ```no_run
+/// use bpfmap::object::{MapSource, Object};
+///
+/// let object = Object::parse(&std::fs::read("old.bpf.o")?)?;
+/// if object.maps().iter().any(|m| m.source == MapSource::Legacy) {
+///     println!("this object still uses `struct bpf_map_def SEC(\"maps\")`");
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MapSource {
     /// A `VAR` of the `.maps` section, described by BTF.
