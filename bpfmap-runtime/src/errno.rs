@@ -44,6 +44,8 @@ macro_rules! errnos {
             }
         }
 
+        // On the architectures that use the asm-generic numbers, a table typo would make the
+        // rule book alone name another errno than the runtime.
         #[cfg(test)]
         #[test]
         fn generic_numbers_are_this_targets() {
