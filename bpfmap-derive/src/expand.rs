@@ -1,7 +1,7 @@
 //! Emitting the marker type, its `MapDecl` impl, its registry entry and the `const` checks.
 
-use bpfmap_runtime::rules::TypeRules;
-use proc_macro2::{Span, TokenStream};
+use bpfmap_runtime::rules::{MapType, Subject, TypeRules};
+use proc_macro2::{Literal, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::DeriveInput;
 use syn::ext::IdentExt;
@@ -79,9 +79,13 @@ fn expand(model: &Model<'_>, rules: &TypeRules) -> TokenStream {
     let mut def = quote! {
         #p::MapDef::new(#p::MapType::from_raw(#raw), 0, 0, #max_entries)
             .with_types_of::<#ident>()
-            .with_flags(#p::MapFlags::from_bits_retain(#bits))
             .with_name(#p::MapName::new(#name))
     };
+    // `MapDef::new` has no flags: every call the declaration does without is code rustc reads,
+    // type-checks and evaluates no more.
+    if bits != 0 {
+        def.extend(quote!(.with_flags(#p::MapFlags::from_bits_retain(#bits))));
+    }
     if let Some(node) = &model.numa_node {
         let tokens = &node.tokens;
         def.extend(quote!(.with_numa_node(#tokens)));
@@ -103,42 +107,43 @@ fn expand(model: &Model<'_>, rules: &TypeRules) -> TokenStream {
     let column = quote_spanned!(here=> ::core::column!());
     let rust_name = ident.unraw().to_string();
     let checks = const_checks(model, &p);
-    let sizes = size_assertion(model, &p);
-    let lookup = lookup_const(model, &p);
+    let entry = registry_entry(model);
+    let section = bpfmap_runtime::REGISTRY_SECTION;
+    // Items of the module rather than of an anonymous `const` block: each item is work for
+    // rustc (one more to lower, hash and check), and a program may declare hundreds of maps.
+    // The one named item besides the struct is the registry entry, named after the kernel name.
     quote! {
         #marker
-        #lookup
 
-        const _: () = {
-            // SAFETY: DEF's sizes are the sizes of `Key` and `Value` (asserted below with `core`
-            // alone, whatever `crate = ...` names), `Family` is the rule book's family of the
-            // declared type, and `declaration()` is the registry entry made from DEF.
-            #[automatically_derived]
-            unsafe impl #p::MapDecl for #ident {
-                #key_type
-                #value_type
-                type Family = #p::family::#family;
-                const DEF: #p::MapDef = #def;
-                fn declaration() -> &'static #p::Declaration {
-                    &__BPFMAP_DECLARATION
-                }
+        // SAFETY: DEF's sizes are the sizes of `Key` and `Value` (asserted below with `core`
+        // alone, whatever `crate = ...` names), `Family` is the rule book's family of the
+        // declared type, and `declaration()` is the registry entry made from DEF.
+        #[automatically_derived]
+        unsafe impl #p::MapDecl for #ident {
+            #key_type
+            #value_type
+            type Family = #p::family::#family;
+            const DEF: #p::MapDef = #def;
+            fn declaration() -> &'static #p::Declaration {
+                &#entry
             }
+        }
 
-            #sizes
+        // The registry's entry: the linker gathers these statics into one section, which the
+        // runtime reads as a slice.
+        #[allow(non_upper_case_globals)]
+        #[used]
+        #[unsafe(link_section = #section)]
+        static #entry: #p::Declaration = #p::Declaration::new(
+            <#ident as #p::MapDecl>::DEF,
+            #rust_name,
+            ::core::module_path!(),
+            ::core::file!(),
+            #line,
+            #column,
+        );
 
-            #[#p::linkme::distributed_slice(#p::DECLARATIONS)]
-            #[linkme(crate = #p::linkme)]
-            static __BPFMAP_DECLARATION: #p::Declaration = #p::Declaration::new(
-                <#ident as #p::MapDecl>::DEF,
-                #rust_name,
-                ::core::module_path!(),
-                ::core::file!(),
-                #line,
-                #column,
-            );
-
-            #checks
-        };
+        #checks
     }
 }
 
@@ -152,86 +157,122 @@ fn const_checks(model: &Model<'_>, p: &TokenStream) -> TokenStream {
     // Only what the tokens could not show: the sizes, and numbers given as expressions. The
     // rest was checked on its tokens with the same rule book before expansion.
     let mut subjects = vec![
-        ("Key", model.st.key.as_ref().map_or(whole(ident.span()), |f| range(f.ty))),
-        ("Value", model.st.value.as_ref().map_or(whole(ident.span()), |f| range(f.ty))),
+        (Subject::Key, model.st.key.as_ref().map_or(whole(ident.span()), |f| range(f.ty))),
+        (Subject::Value, model.st.value.as_ref().map_or(whole(ident.span()), |f| range(f.ty))),
         // A value's lock and the `flags` that refuse it: a rule of the types, told on `flags`.
-        ("Flags", whole(model.flags.span)),
+        (Subject::Flags, whole(model.flags.span)),
     ];
     for (subject, number) in [
-        ("MaxEntries", Some(&model.max_entries)),
-        ("NumaNode", model.numa_node.as_ref()),
-        ("MapExtra", model.map_extra.as_ref()),
+        (Subject::MaxEntries, Some(&model.max_entries)),
+        (Subject::NumaNode, model.numa_node.as_ref()),
+        (Subject::MapExtra, model.map_extra.as_ref()),
     ] {
         if let Some(number) = number.filter(|n| n.known.is_none()) {
             subjects.push((subject, value(number)));
         }
     }
     if let Some(inner) = &model.inner {
-        subjects.push(("Inner", range(inner)));
+        subjects.push((Subject::Inner, range(inner)));
     }
     // As the kernel will receive it: a perf_event_array's `max_entries` 0 becomes the CPU count.
-    let def = quote!(<#ident as #p::MapDecl>::DEF.resolve_for(&#p::rules::HostLimits::ASSUMED));
+    // Every other definition is its own resolution, and is not asked for one.
+    let resolves = model.rules.is_some_and(|r| r.map_type == MapType::PERF_EVENT_ARRAY)
+        && model.max_entries.known.is_none_or(|n| n == 0);
+    let def = match resolves {
+        true => quote!(&<#ident as #p::MapDecl>::DEF.resolve_for(&#p::rules::HostLimits::ASSUMED)),
+        false => quote!(&<#ident as #p::MapDecl>::DEF),
+    };
     // When the sizes are all the tokens could not show, only their rules run: rustc's const
     // interpreter is slow, and a program may declare hundreds of maps.
     let verdict = match subjects.len() {
-        3 => quote!(#p::size_violation(&#def)),
-        _ => quote!(#p::violation(&#def)),
+        3 => quote!(#p::size_violation(def)),
+        _ => quote!(#p::violation(def)),
     };
-    let arms = subjects.into_iter().map(|(subject, (start, end))| {
-        // An invalid template has its own error at its own declaration; repeating it on
-        // `inner = Template` would be a second error for one mistake.
-        let (guard, otherwise) = match (subject, &model.inner) {
-            ("Inner", Some(inner)) => (
-                quote!(if #p::MapDef::validate(&<#inner as #p::MapDecl>::DEF).is_ok()),
-                quote!(::core::option::Option::Some((#p::Subject::Inner, _)) => {}),
-            ),
-            _ => (quote!(), quote!()),
-        };
-        let subject = format_ident!("{subject}");
-        // rustc blames the `panic!` call: from its path to its arguments, it covers the
-        // subject from its first token to its last (`1 << 28`, not just `1`).
-        let panic = quote_spanned!(start=> ::core::panic!);
-        let args = quote_spanned!(end=> ("{}", rule));
-        quote! {
-            ::core::option::Option::Some((#p::Subject::#subject, rule)) #guard => #panic #args,
-            #otherwise
-        }
-    });
+    let mut arms = TokenStream::new();
+    for (subject, (start, end)) in subjects {
+        // The verdict names its subject by number: `Subject as u8`, here and in the runtime.
+        let code = Literal::u8_unsuffixed(subject as u8);
+        let panic = panic_spanned(Some(p), start, end, quote!(rule));
+        arms.extend(match (subject, &model.inner) {
+            // An invalid template has its own error at its own declaration; repeating it on
+            // `inner = Template` would be a second error for one mistake.
+            (Subject::Inner, Some(inner)) => quote! {
+                (#code, rule) if #p::MapDef::validate(&<#inner as #p::MapDecl>::DEF).is_ok() => #panic,
+                (#code, _) => {}
+            },
+            _ => quote!((#code, rule) => #panic,),
+        });
+    }
+    let sizes = size_assertion(model);
+    let anywhere = panic_spanned(Some(p), Span::call_site(), Span::call_site(), quote!(rule));
     // One evaluation of the rule book per declaration; the arm that panics decides where the
     // error points. The last arm, a rule the token checks should have caught, points at the
-    // attribute (belt and braces).
+    // attribute (belt and braces). The size assertion shares the `const`: each item is one
+    // more body for rustc to check, and a program may declare hundreds of maps.
     quote! {
-        const _: () = match #verdict {
-            #(#arms)*
-            ::core::option::Option::Some((_, rule)) => ::core::panic!("{}", rule),
-            ::core::option::Option::None => {}
+        const _: () = {
+            let def = #def;
+            #sizes
+            match #verdict {
+                #arms
+                (u8::MAX, _) => {}
+                (_, rule) => #anywhere,
+            }
         };
     }
 }
 
-/// A `const` assertion, in `core` terms only, that the definition's key and value sizes are the
-/// declared types' sizes: a `crate = path` whose `__private` computes sizes differently fails
-/// to compile here. (Sizes above u32::MAX saturate in the definition, and the rule book
-/// refuses them on its own.)
-fn size_assertion(model: &Model<'_>, p: &TokenStream) -> TokenStream {
-    let ident = model.st.ident;
+/// A `const` panic with `message` (a `&str`), which rustc reports on the tokens from `start`
+/// to `end`: it blames the call, from its path to its arguments (`1 << 28`, not just `1`).
+/// `p` is the path to `__private`, whose `reject` panics where it is called; `None` for `core`
+/// alone, whose `Option::expect` does the same.
+fn panic_spanned(p: Option<&TokenStream>, start: Span, end: Span, message: TokenStream) -> TokenStream {
+    match p {
+        Some(p) => {
+            // The whole path at `start`: rustc's span of the call starts where its path does.
+            let mut reject: TokenStream = p.clone().into_iter().map(|t| respan(t, start)).collect();
+            reject.extend(quote_spanned!(start=> ::reject));
+            let args = quote_spanned!(end=> (#message));
+            quote!(#reject #args)
+        }
+        None => {
+            let none = quote_spanned!(start=> ::core::option::Option::<()>::None);
+            let expect = quote_spanned!(end=> .expect(#message));
+            quote!(#none #expect)
+        }
+    }
+}
+
+fn respan(mut token: TokenTree, span: Span) -> TokenTree {
+    token.set_span(span);
+    token
+}
+
+/// An assertion, in `core` terms only and inside the `const` of the checks (where `def` is the
+/// definition), that the definition's key and value sizes are the declared types' sizes: a
+/// `crate = path` whose `__private` computes sizes differently fails to compile here. (Sizes
+/// above u32::MAX saturate in the definition, and the rule book refuses them on its own.)
+fn size_assertion(model: &Model<'_>) -> TokenStream {
     let check = |field: Option<&crate::ast::Field<'_>>, size: TokenStream| match field {
         Some(f) => {
             let ty = f.ty;
             quote! {
                 (::core::mem::size_of::<#ty>() > u32::MAX as usize
-                    || <#ident as #p::MapDecl>::DEF.#size as usize == ::core::mem::size_of::<#ty>())
+                    || def.#size as usize == ::core::mem::size_of::<#ty>())
             }
         }
-        None => quote!((<#ident as #p::MapDecl>::DEF.#size == 0)),
+        None => quote!((def.#size == 0)),
     };
     let key = check(model.st.key.as_ref(), quote!(key_size));
     let value = check(model.st.value.as_ref(), quote!(value_size));
+    let message = quote!(
+        "the definition's key or value size is not the size of its type: the `crate = ...` path must lead to bpfmap"
+    );
+    let panic = panic_spanned(None, Span::call_site(), Span::call_site(), message);
     quote! {
-        const _: () = ::core::assert!(
-            #key && #value,
-            "the definition's key or value size is not the size of its type: the `crate = ...` path must lead to bpfmap"
-        );
+        if !(#key && #value) {
+            #panic;
+        }
     }
 }
 
@@ -277,23 +318,15 @@ fn fallback(model: &Model<'_>, errors: &Errors) -> TokenStream {
     }
 }
 
-/// The `const` by which `check_object!` finds this declaration from its kernel name (see
-/// `object.rs`). Two declarations of one name in a module collide here: rustc then reports the
-/// name defined twice, at the second. Unnamed maps have none.
-fn lookup_const(model: &Model<'_>, p: &TokenStream) -> TokenStream {
+/// The name of the registry entry. A named map's is the name by which `check_object!` finds
+/// the declaration from its kernel name (see `object.rs`): two declarations of one name in a
+/// module collide here, and rustc reports the name defined twice, at the second. An unnamed
+/// map's is its struct's, which no kernel name's can be.
+fn registry_entry(model: &Model<'_>) -> syn::Ident {
     if model.name.value.is_empty() {
-        return TokenStream::new();
-    }
-    let ident = model.st.ident;
-    let rust_name = ident.unraw().to_string();
-    let lookup = crate::object::lookup_ident(&model.name.value, model.name.span);
-    quote! {
-        #[doc(hidden)]
-        #[allow(non_upper_case_globals, dead_code)]
-        const #lookup: #p::object::Declared = {
-            const DEF: &#p::MapDef = &<#ident as #p::MapDecl>::DEF;
-            #p::object::Declared::new(DEF, #rust_name)
-        };
+        format_ident!("__bpf_map_unnamed_{}", model.st.ident.unraw())
+    } else {
+        crate::object::lookup_ident(&model.name.value, model.name.span)
     }
 }
 

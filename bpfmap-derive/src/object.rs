@@ -1,12 +1,13 @@
 //! `check_object!("prog.bpf.o")`: reads a clang-built BPF object at compile time and checks each
 //! of its maps against the `#[bpf_map]` declaration of the same kernel name in the module.
 //!
-//! How a map finds its declaration: `#[bpf_map]` leaves, beside the struct, a hidden `const`
-//! named after the kernel name ([`lookup_ident`]). `check_object!` refers to that name, and
-//! brings a fallback of the same name into the module by a glob import: an item declared in a
-//! module shadows a glob import, so the declaration's `const` wins where there is one, and the
-//! fallback (no declaration) where there is none. The comparison is `const` evaluation of
-//! `bpfmap::object::check_map`, whose panic is the compile error, on the path's tokens.
+//! How a map finds its declaration: `#[bpf_map]` names the registry entry it leaves beside
+//! the struct, a `static Declaration`, after the kernel name ([`lookup_ident`]).
+//! `check_object!` refers to that name, and brings a fallback of the same name into the module
+//! by a glob import: an item declared in a module shadows a glob import, so the declaration's
+//! entry wins where there is one, and the fallback (no declaration) where there is none. The
+//! comparison is `const` evaluation of `bpfmap::object::check_map`, whose panic is the compile
+//! error, on the path's tokens.
 
 use std::path::{Path, PathBuf};
 
@@ -17,7 +18,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::{Expr, ExprLit, ExprMacro, Lit, LitStr};
 
-/// The hidden `const` that `#[bpf_map]` declares for kernel name `name`, and that
+/// The registry entry that `#[bpf_map]` declares for kernel name `name`, and that
 /// `check_object!` looks up. Kernel names are `[A-Za-z0-9_.]`; a `.` is spelled out.
 pub(crate) fn lookup_ident(name: &str, span: Span) -> syn::Ident {
     format_ident!("__bpf_map_named_{}", name.replace('.', "__dot__"), span = span)
@@ -117,7 +118,7 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         seen.push(name);
         let lookup = lookup_ident(name, Span::call_site());
         fallbacks.push(quote! {
-            pub(super) const #lookup: #p::object::Declared = #p::object::Declared::NONE;
+            pub(super) use #p::object::UNDECLARED as #lookup;
         });
         let desc = map_desc(map, &object, &p);
         // rustc blames the `panic!` call, from its path to its arguments: spanned on the first
@@ -127,7 +128,7 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         let panic = quote!(#panic_path #args);
         checks.push(quote_spanned! {span=>
             const _: () = if let ::core::option::Option::Some(message) =
-                #p::object::check_map(&#desc, #lookup, #shown)
+                #p::object::check_map(&#desc, #p::object::declared(&#lookup), #shown)
             {
                 #panic
             };
@@ -140,7 +141,7 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         // Rebuilds when the object changes: cargo tracks what `include_bytes!` reads.
         const _: &[u8] = ::core::include_bytes!(#absolute);
         #[doc(hidden)]
-        #[allow(non_upper_case_globals, dead_code)]
+        #[allow(non_upper_case_globals, dead_code, unused_imports)]
         mod #module {
             #(#fallbacks)*
         }

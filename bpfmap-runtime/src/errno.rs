@@ -17,16 +17,20 @@ use core::fmt;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Errno(i32);
 
+// The values are libc's, which knows each architecture's numbers. The rule book alone (the
+// macro's build, without `runtime` and so without libc) takes the numbers most Linux
+// architectures share (asm-generic): there an errno only names the rule's outcome in a
+// compile error, by the name looked up in this same table, and no number leaves the macro.
 macro_rules! errnos {
-    ($($name:ident = $value:expr, $text:literal;)*) => {
+    ($($name:ident = $generic:literal, $text:literal;)*) => {
         impl Errno {
             $(#[doc = concat!("`", stringify!($name), "`: ", $text, ".")]
-            pub const $name: Errno = Errno($value);)*
+            pub const $name: Errno = Errno(errno_value!($name, $generic));)*
 
             /// The symbolic name (`"EINVAL"`), or `"E?"` for a number this crate does not name.
             pub const fn name(self) -> &'static str {
                 match self.0 {
-                    $(v if v == $value => stringify!($name),)*
+                    $(v if v == Errno::$name.0 => stringify!($name),)*
                     _ => "E?",
                 }
             }
@@ -34,37 +38,64 @@ macro_rules! errnos {
             /// A short description in lowercase (`"invalid argument"`).
             pub const fn description(self) -> &'static str {
                 match self.0 {
-                    $(v if v == $value => $text,)*
+                    $(v if v == Errno::$name.0 => $text,)*
                     _ => "unknown error",
                 }
             }
         }
+
+        // On the architectures that use the asm-generic numbers, a table typo would make the
+        // rule book alone name another errno than the runtime.
+        #[cfg(test)]
+        #[test]
+        fn generic_numbers_are_this_targets() {
+            $(if cfg!(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64", target_arch = "s390x")) {
+                assert_eq!(errno_value!($name, $generic), $generic, stringify!($name));
+            })*
+        }
+    };
+}
+
+#[cfg(feature = "runtime")]
+macro_rules! errno_value {
+    (ENOTSUPP, $generic:literal) => {
+        $generic
+    };
+    ($name:ident, $generic:literal) => {
+        libc::$name
+    };
+}
+
+#[cfg(not(feature = "runtime"))]
+macro_rules! errno_value {
+    ($name:ident, $generic:literal) => {
+        $generic
     };
 }
 
 errnos! {
-    EPERM = libc::EPERM, "operation not permitted";
-    ENOENT = libc::ENOENT, "no such file or directory";
-    EINTR = libc::EINTR, "interrupted system call";
-    EBADF = libc::EBADF, "bad file descriptor";
-    EAGAIN = libc::EAGAIN, "resource temporarily unavailable";
-    ENOMEM = libc::ENOMEM, "cannot allocate memory";
-    EACCES = libc::EACCES, "permission denied";
-    EFAULT = libc::EFAULT, "bad address";
-    EBUSY = libc::EBUSY, "device or resource busy";
-    EEXIST = libc::EEXIST, "file exists";
-    EXDEV = libc::EXDEV, "invalid cross-device link";
-    ENODEV = libc::ENODEV, "no such device";
-    ENOTDIR = libc::ENOTDIR, "not a directory";
-    EINVAL = libc::EINVAL, "invalid argument";
-    ENFILE = libc::ENFILE, "too many open files in system";
-    EMFILE = libc::EMFILE, "too many open files";
-    ENOSPC = libc::ENOSPC, "no space left on device";
-    ERANGE = libc::ERANGE, "numerical result out of range";
-    E2BIG = libc::E2BIG, "argument list too long";
-    ENOSYS = libc::ENOSYS, "function not implemented";
-    ENOTSOCK = libc::ENOTSOCK, "socket operation on non-socket";
-    EOPNOTSUPP = libc::EOPNOTSUPP, "operation not supported";
+    EPERM = 1, "operation not permitted";
+    ENOENT = 2, "no such file or directory";
+    EINTR = 4, "interrupted system call";
+    EBADF = 9, "bad file descriptor";
+    EAGAIN = 11, "resource temporarily unavailable";
+    ENOMEM = 12, "cannot allocate memory";
+    EACCES = 13, "permission denied";
+    EFAULT = 14, "bad address";
+    EBUSY = 16, "device or resource busy";
+    EEXIST = 17, "file exists";
+    EXDEV = 18, "invalid cross-device link";
+    ENODEV = 19, "no such device";
+    ENOTDIR = 20, "not a directory";
+    EINVAL = 22, "invalid argument";
+    ENFILE = 23, "too many open files in system";
+    EMFILE = 24, "too many open files";
+    ENOSPC = 28, "no space left on device";
+    ERANGE = 34, "numerical result out of range";
+    E2BIG = 7, "argument list too long";
+    ENOSYS = 38, "function not implemented";
+    ENOTSOCK = 88, "socket operation on non-socket";
+    EOPNOTSUPP = 95, "operation not supported";
     ENOTSUPP = 524, "operation not supported (kernel-internal ENOTSUPP)";
 }
 

@@ -39,7 +39,7 @@ pub struct Maps {
 
 impl Maps {
     pub(crate) fn new(maps: Vec<Map>) -> Maps {
-        let mut by_slot = vec![0; registry::DECLARATIONS.len()];
+        let mut by_slot = vec![0; registry::registry().len()];
         for (i, map) in maps.iter().enumerate() {
             if let Some(slot) = map.declaration().and_then(registry::slot_of) {
                 by_slot[slot] = i as u32 + 1;

@@ -22,12 +22,14 @@
 //! they are read as libbpf 0.8 read them.
 
 mod btf_maps;
+#[cfg(feature = "runtime")]
 mod check;
 mod compare;
 mod elf;
 mod error;
 mod legacy;
 mod message;
+mod suggest;
 
 #[cfg(test)]
 mod compiled_tests;
@@ -48,12 +50,14 @@ use crate::btf::Btf;
 
 use self::elf::{ElfObject, Section};
 pub use self::error::{ObjectError, ObjectErrorKind};
-pub use check::{ObjectProblem, check_object, check_object_file, suggest_declaration};
+#[cfg(feature = "runtime")]
+pub use check::{ObjectProblem, check_object, check_object_file};
 pub use compare::MapDiff;
 #[doc(hidden)]
 pub use compare::{Declared, Numbers, ObjectMapDesc, check_map};
 #[doc(hidden)]
 pub use message::Message;
+pub use suggest::suggest_declaration;
 
 /// A parsed BPF object: its maps, in the order the object lists them, and its BTF.
 ///

@@ -1,5 +1,6 @@
 //! `HostLimits`: the few rules that depend on the running kernel's build and settings.
 
+#[cfg(feature = "runtime")]
 use std::sync::OnceLock;
 
 /// The limits of `BPF_MAP_CREATE` that only the running kernel knows.
@@ -53,11 +54,13 @@ impl HostLimits {
 
     /// The limits of this host, read once from `/sys` and `/proc`; where a file cannot be read
     /// the assumed value stands.
+    #[cfg(feature = "runtime")]
     pub fn current() -> &'static HostLimits {
         static CURRENT: OnceLock<HostLimits> = OnceLock::new();
         CURRENT.get_or_init(HostLimits::read)
     }
 
+    #[cfg(feature = "runtime")]
     fn read() -> HostLimits {
         let assumed = HostLimits::ASSUMED;
         let read = |path: &str| std::fs::read_to_string(path).ok();

@@ -173,6 +173,7 @@ impl MapDef {
     /// With the key and value types of the declaration `T` (for `#[bpf_map]`, which asks
     /// `Pod` of them once, on the declaration).
     #[doc(hidden)]
+    #[cfg(feature = "runtime")]
     pub const fn with_types_of<T: crate::MapDecl>(self) -> MapDef {
         self.with_types::<T::Key, T::Value>()
     }
