@@ -108,6 +108,7 @@ fn expand(model: &Model<'_>, rules: &TypeRules) -> TokenStream {
     let rust_name = ident.unraw().to_string();
     let checks = const_checks(model, &p);
     let entry = registry_entry(model);
+    let section = bpfmap_runtime::REGISTRY_SECTION;
     // Items of the module rather than of an anonymous `const` block: each item is work for
     // rustc (one more to lower, hash and check), and a program may declare hundreds of maps.
     // The one named item besides the struct is the registry entry, named after the kernel name.
@@ -128,10 +129,11 @@ fn expand(model: &Model<'_>, rules: &TypeRules) -> TokenStream {
             }
         }
 
-        // The registry's entry: linkme gathers these statics into one link-section slice.
+        // The registry's entry: the linker gathers these statics into one section, which the
+        // runtime reads as a slice.
         #[allow(non_upper_case_globals)]
-        #[#p::linkme::distributed_slice(#p::DECLARATIONS)]
-        #[linkme(crate = #p::linkme)]
+        #[used]
+        #[unsafe(link_section = #section)]
         static #entry: #p::Declaration = #p::Declaration::new(
             <#ident as #p::MapDecl>::DEF,
             #rust_name,

@@ -17,6 +17,23 @@ compile_error!(
     "bpfmap supports 64-bit targets: ring buffer positions and mapped memory are read as 8-byte atomics"
 );
 
+/// The registry's section: each element a `static Declaration` that `#[bpf_map]` emits with
+/// `#[used]` and this `link_section` (see `registry`). The name is a C identifier (so that the
+/// linker defines `__start_`/`__stop_` symbols for it) and carries the version: two versions
+/// of the runtime in one program, whose `Declaration`s may differ, each read their own. A
+/// macro, because attributes take a literal (or a macro that expands to one), not a `const`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __registry_section {
+    () => {
+        "bpfmap_declarations_0_1"
+    };
+}
+
+/// The registry's section, for the macro, which writes it into every declaration.
+#[doc(hidden)]
+pub const REGISTRY_SECTION: &str = __registry_section!();
+
 // The rule book: pure code, what the macro compiles for the host (without `runtime`).
 pub mod btf;
 mod errno;
@@ -138,8 +155,7 @@ pub mod __private {
             }
         }
     }
-    pub use crate::registry::{DECLARATIONS, Declaration, MapDecl};
-    pub use linkme;
+    pub use crate::registry::{Declaration, MapDecl};
     pub use crate::rules::{MapDef, MapFlags, MapName, MapType, Pinning, Subject};
     pub use crate::{Pod, rules};
 

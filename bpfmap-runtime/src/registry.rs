@@ -1,19 +1,38 @@
-//! The registry of declared maps: one link-section array (linkme's `distributed_slice`) that
-//! every `#[bpf_map]` adds a [`Declaration`] to at link time. No code runs before `main`.
-
-use linkme::distributed_slice;
+//! The registry of declared maps: one ELF section that every `#[bpf_map]` adds a
+//! [`Declaration`] to at link time, read as a slice between the linker's `__start_` and
+//! `__stop_` symbols. No code runs before `main`.
+//!
+//! Written here rather than with `linkme`, which does the same on Linux: its attribute is a
+//! second proc macro run on every declaration (with a type-check function and two closures
+//! each), and its proc macro made the runtime wait for `syn` in every build.
 
 use crate::error::Location;
 use crate::{MapDef, Pod};
 
-/// Every declared map of the program, in link order.
-#[doc(hidden)]
-#[distributed_slice]
-pub static DECLARATIONS: [Declaration];
+unsafe extern "Rust" {
+    // Defined by the linker around the section; zero-length, so never read.
+    #[link_name = concat!("__start_", crate::__registry_section!())]
+    static START: [Declaration; 0];
+    #[link_name = concat!("__stop_", crate::__registry_section!())]
+    static STOP: [Declaration; 0];
+}
+
+// The section exists, and so do its bounds, in a program that declares no map. `#[used]`
+// keeps it (and every declaration) through the linker's section garbage collection.
+#[used]
+#[unsafe(link_section = crate::__registry_section!())]
+static ANCHOR: [Declaration; 0] = [];
 
 /// Every declared map of the program, in link order.
 pub(crate) fn registry() -> &'static [Declaration] {
-    &DECLARATIONS
+    let start = (&raw const START).cast::<Declaration>();
+    let stop = (&raw const STOP).cast::<Declaration>();
+    let len = (stop as usize - start as usize) / size_of::<Declaration>();
+    // SAFETY: the linker places the section's input sections, each a `Declaration` static
+    // aligned as one (and sized a multiple of its alignment), side by side between the two
+    // symbols; nothing else is placed in the section (its name is ours), and the statics are
+    // immutable and live for the whole program.
+    unsafe { core::slice::from_raw_parts(start, len) }
 }
 
 /// A map declared with `#[bpf_map]`: its definition and where it was written.
