@@ -32,10 +32,10 @@ pub(crate) fn registry() -> &'static [Declaration] {
     let start = (&raw const START).cast::<Declaration>();
     let stop = (&raw const STOP).cast::<Declaration>();
     let len = (stop as usize - start as usize) / size_of::<Declaration>();
-    // SAFETY: the linker places the section's input sections, each a `Declaration` static
-    // aligned as one (and sized a multiple of its alignment), side by side between the two
-    // symbols; nothing else is placed in the section (its name is ours), and the statics are
-    // immutable and live for the whole program.
+    // The linker places the section's input sections, each a `Declaration` static aligned as
+    // one (and sized a multiple of its alignment), side by side between the two symbols;
+    // nothing else is placed in the section (its name is ours).
+    // SAFETY: `len` whole, immutable `Declaration`s from `start`, alive for the whole program.
     unsafe { core::slice::from_raw_parts(start, len) }
 }
 
