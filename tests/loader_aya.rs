@@ -17,19 +17,10 @@ use std::collections::BTreeMap;
 use aya::maps::Map as AyaMap;
 use aya::programs::Xdp;
 use aya::{Ebpf, EbpfLoader, TestRun, TestRunOptions};
-use bpfmap::{Loader, Map, MapDef, MapType, Maps, Pod, Update, bpf_map};
+use bpfmap::{Loader, Map, MapDef, MapType, Maps, Update, bpf_map};
 use support::bpffs::Bpffs;
+use support::count_program::{PACKETS, PktStats, check_runs};
 use support::tools;
-
-/// The value of `stats`, as `struct pkt_stats` in count.bpf.c.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod)]
-struct PktStats {
-    packets: u64,
-    bytes: u64,
-    min_len: u32,
-    max_len: u32,
-}
 
 /// `counts` in count.bpf.c: packets at `PACKETS`, bytes at `BYTES`.
 #[bpf_map(type = "hash", max_entries = 16, pin = "by_name")]
@@ -44,10 +35,6 @@ struct Stats {
     key: u32,
     value: PktStats,
 }
-
-const PACKETS: u32 = 0;
-const BYTES: u32 = 1;
-const XDP_PASS: u32 = 2;
 
 fn load(fs: &Bpffs) -> Maps {
     Loader::new().pin_root(fs.path()).load().unwrap_or_else(|e| panic!("load: {e}"))
@@ -93,30 +80,11 @@ fn run_on_bpfmap_maps(maps: &Maps, mut ebpf: Ebpf) {
         "the maps the kernel lists for the program"
     );
 
-    // Three runs on a 64-byte packet, one on a 128-byte one.
-    let run = |len: usize, repeat: u32| {
+    check_runs(&counts, &stats, |len, repeat| {
         let packet = vec![0u8; len];
         let opts = TestRunOptions { data_in: Some(&packet), repeat, ..Default::default() };
         prog.test_run(opts).unwrap_or_else(|e| panic!("test run: {e}")).return_value
-    };
-    assert_eq!(run(64, 3), XDP_PASS);
-    assert_eq!(run(128, 1), XDP_PASS);
-
-    let mut all: Vec<(u32, u64)> = counts.iter().collect::<Result<_, _>>().unwrap();
-    all.sort_unstable();
-    assert_eq!(all, [(PACKETS, 1000 + 4), (BYTES, 3 * 64 + 128)]);
-    assert_eq!(
-        stats.get(0).unwrap(),
-        Some(PktStats { packets: 4, bytes: 3 * 64 + 128, min_len: 64, max_len: 128 })
-    );
-
-    // What bpfmap writes, the loaded program sees: reset, and run once more.
-    stats.set(0, &PktStats::default()).unwrap();
-    counts.remove(&BYTES).unwrap();
-    assert_eq!(run(100, 1), XDP_PASS);
-    assert_eq!(counts.get(&PACKETS).unwrap(), Some(1005));
-    assert_eq!(counts.get(&BYTES).unwrap(), Some(100), "inserted anew by the program");
-    assert_eq!(stats.get(0).unwrap(), Some(PktStats { packets: 1, bytes: 100, min_len: 100, max_len: 100 }));
+    });
 
     drop(ebpf);
     assert_eq!(counts.get(&PACKETS).unwrap(), Some(1005), "the maps outlive aya's object");

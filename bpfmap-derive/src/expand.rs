@@ -116,9 +116,9 @@ fn expand(model: &Model<'_>, rules: &TypeRules) -> TokenStream {
         #marker
 
         #[automatically_derived]
-        // SAFETY: DEF's sizes are the sizes of `Key` and `Value` (asserted below with `core`
-        // alone, whatever `crate = ...` names), `Family` is the rule book's family of the
-        // declared type, and `declaration()` is the registry entry made from DEF.
+        // DEF's sizes are the sizes of `Key` and `Value` (asserted below with `core` alone,
+        // whatever `crate = ...` names); `Family` is the rule book's family of the declared type.
+        // SAFETY: as above, and `declaration()` is the registry entry made from DEF.
         unsafe impl #p::MapDecl for #ident {
             #key_type
             #value_type

@@ -5,6 +5,7 @@ pub mod bpf;
 pub mod bpffs;
 pub mod cgroup;
 pub mod child;
+pub mod count_program;
 pub mod objects;
 pub mod skip;
 pub mod tools;
